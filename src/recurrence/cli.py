@@ -1,0 +1,138 @@
+"""The ``recurrence`` command-line program.
+
+Every command prints one clear message and exits with status 2 on an error a user can fix (a
+missing file, a bad setting), rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from recurrence.errors import RecurrenceError
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from recurrence.synth import generate_extract
+
+    summary = generate_extract(
+        Path(args.out), scale=args.scale, seed=args.seed, file_format=args.format
+    )
+    print(summary.describe())
+    return 0
+
+
+def _cmd_pseudonymise(args: argparse.Namespace) -> int:
+    from recurrence.pseudonymise import pseudonymise_extract, read_key
+
+    key = read_key(args.key_file) if args.key_file else read_key()
+    written = pseudonymise_extract(
+        Path(args.input), Path(args.out), key, hash_ids=not args.keep_ids
+    )
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from recurrence.runner import run_pipeline
+
+    return run_pipeline(
+        extract=args.extract,
+        warehouse=args.warehouse,
+        config_file=args.config,
+        overrides=args.set or [],
+        select=args.select,
+    )
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from recurrence.runner import start_ui
+
+    return start_ui(
+        config_file=args.config, overrides=args.set or [], host=args.host, port=args.port
+    )
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML file of settings (see docs/configuration.md)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="override one setting for this run; may be repeated",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for all subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="recurrence",
+        description="Recurrent care proceedings and newborns in care proceedings, "
+        "from pseudonymised administrative extracts.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the pipeline on an extract (through Dagster)")
+    run.add_argument("--extract", help="extract folder (default: paths.extract in the config)")
+    run.add_argument("--warehouse", help="DuckDB warehouse file (default: paths.warehouse)")
+    run.add_argument(
+        "--select", help="Dagster asset selection, e.g. 'group:ingest' (default: everything)"
+    )
+    _add_config_options(run)
+    run.set_defaults(func=_cmd_run)
+
+    ui = sub.add_parser("ui", help="start the Dagster UI on localhost")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    _add_config_options(ui)
+    ui.set_defaults(func=_cmd_ui)
+
+    synth = sub.add_parser("synth", help="write a synthetic extract with ground truth")
+    synth.add_argument("--out", required=True, help="folder to write the extract into")
+    synth.add_argument("--scale", choices=["sample", "national"], default="sample")
+    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument(
+        "--format",
+        choices=["csv", "parquet", "mixed"],
+        default="mixed",
+        help="file format: mixed writes births as Parquet and the other tables as CSV",
+    )
+    synth.set_defaults(func=_cmd_synth)
+
+    pseudo = sub.add_parser(
+        "pseudonymise", help="turn an identifiable extract into a contract extract"
+    )
+    pseudo.add_argument("--in", dest="input", required=True, help="identifiable extract folder")
+    pseudo.add_argument("--out", required=True, help="folder for the pseudonymised extract")
+    pseudo.add_argument(
+        "--key-file",
+        help="file holding the secret key (default: environment variable "
+        "RECURRENCE_PSEUDONYMISATION_KEY)",
+    )
+    pseudo.add_argument(
+        "--keep-ids",
+        action="store_true",
+        help="keep case_id, person_id, birth_id and mother_person_id as given, unhashed",
+    )
+    pseudo.set_defaults(func=_cmd_pseudonymise)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``recurrence`` program."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RecurrenceError as exc:
+        print(f"recurrence: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("recurrence: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Run configuration: one documented file of defaults, overridable per run.
+
+The defaults live in ``defaults.toml`` beside this module and nowhere else; this module only reads,
+merges and type-checks them, so the documented file cannot drift from what runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from recurrence.errors import ConfigError
+from recurrence.paths import DEFAULTS_FILE
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """File locations used by a run."""
+
+    extract: Path
+    warehouse: Path
+    reports: Path
+    dagster_home: Path
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """Validation settings for ingest."""
+
+    care_application_types: tuple[str, ...]
+    earliest_issue_date: dt.date
+    earliest_birth_year_month: str
+
+
+@dataclass(frozen=True)
+class LinkageConfig:
+    """Settings for linking mothers across proceedings and to maternity records."""
+
+    method: str
+    match_threshold: float
+    max_cases_per_mother: int
+    engine: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class RecurrenceConfig:
+    """Definitions of the recurrence cohort and event."""
+
+    event: str
+    horizon_years: int
+    report_years: tuple[int, ...]
+    lookback_years: int
+
+
+@dataclass(frozen=True)
+class RatesConfig:
+    """Definitions of newborn and infant rates."""
+
+    newborn_days: int
+    infant_days: int
+    year_type: str
+    ci_method: str
+
+
+@dataclass(frozen=True)
+class DisclosureConfig:
+    """Disclosure-control rules applied to every published number."""
+
+    min_cell: int
+    rounding_base: int
+    symbol: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one run."""
+
+    paths: PathsConfig
+    ingest: IngestConfig
+    linkage: LinkageConfig
+    recurrence: RecurrenceConfig
+    rates: RatesConfig
+    disclosure: DisclosureConfig
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """Return the configuration as plain TOML-compatible values, for provenance records."""
+        out: dict[str, dict[str, Any]] = {}
+        for section in fields(self):
+            values = getattr(self, section.name)
+            out[section.name] = {f.name: _plain(getattr(values, f.name)) for f in fields(values)}
+        return out
+
+
+_SECTIONS: dict[str, type] = {
+    "paths": PathsConfig,
+    "ingest": IngestConfig,
+    "linkage": LinkageConfig,
+    "recurrence": RecurrenceConfig,
+    "rates": RatesConfig,
+    "disclosure": DisclosureConfig,
+}
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("linkage", "method"): ("probabilistic", "person_id"),
+    ("linkage", "engine"): ("duckdb", "spark"),
+    ("recurrence", "event"): ("new_child", "any"),
+    ("rates", "year_type"): ("financial", "calendar"),
+    ("rates", "ci_method"): ("exact", "byar"),
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"Configuration file {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Configuration file {path} is not valid TOML: {exc}.") from None
+
+
+def _parse_override(item: str) -> tuple[str, str, Any]:
+    key, sep, raw = item.partition("=")
+    section, dot, name = key.strip().partition(".")
+    if not sep or not dot or not name:
+        raise ConfigError(
+            f"Override {item!r} is not of the form section.key=value "
+            "(for example rates.newborn_days=7)."
+        )
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return section, name.strip(), value
+
+
+def _coerce(section: str, name: str, value: Any, default: Any, source: str) -> Any:
+    where = f"{section}.{name} (from {source})"
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, dt.date):
+        ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(v, type(default[0])) for v in value)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(
+            f"Setting {where} should be {type(default).__name__} like {default!r}, got {value!r}."
+        )
+    choices = _CHOICES.get((section, name))
+    if choices and value not in choices:
+        raise ConfigError(f"Setting {where} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
+
+
+def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -> Config:
+    """Load the configuration: defaults, then a user file, then ``section.key=value`` overrides.
+
+    Parameters
+    ----------
+    path
+        Optional TOML file holding any subset of the settings in ``defaults.toml``.
+    overrides
+        Strings such as ``"rates.newborn_days=7"``; values are parsed as TOML, else taken as text.
+
+    Returns
+    -------
+    Config
+        The merged, type-checked configuration.
+
+    Raises
+    ------
+    ConfigError
+        If a file is missing or invalid, or a setting is unknown or of the wrong type.
+
+    Examples
+    --------
+    >>> load_config(overrides=["rates.newborn_days=7"]).rates.newborn_days
+    7
+    """
+    defaults = _read_toml(DEFAULTS_FILE)
+    merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in defaults.items()}
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    if path is not None:
+        layers.append((str(path), _read_toml(Path(path))))
+    override_layer: dict[str, dict[str, Any]] = {}
+    for item in overrides:
+        section, name, value = _parse_override(item)
+        override_layer.setdefault(section, {})[name] = value
+    layers.append(("--set", override_layer))
+
+    for source, layer in layers:
+        for section, values in layer.items():
+            if section not in defaults or not isinstance(values, Mapping):
+                raise ConfigError(
+                    f"Unknown configuration section [{section}] in {source}; "
+                    f"known sections: {', '.join(defaults)}."
+                )
+            for name, value in values.items():
+                if name not in defaults[section]:
+                    raise ConfigError(
+                        f"Unknown setting {section}.{name} in {source}; known settings in "
+                        f"[{section}]: {', '.join(defaults[section])}."
+                    )
+                merged[section][name] = _coerce(
+                    section, name, value, defaults[section][name], source
+                )
+
+    built: dict[str, Any] = {}
+    for section, cls in _SECTIONS.items():
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            value = merged[section][f.name]
+            if section == "paths":
+                value = Path(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            kwargs[f.name] = value
+        built[section] = cls(**kwargs)
+    config = Config(**built)
+    if max(config.recurrence.report_years) > 10:
+        raise ConfigError("Setting recurrence.report_years may not go beyond 10 years.")
+    return config

@@ -1,0 +1,92 @@
+"""The DuckDB warehouse: opening it safely, and reading its tables as polars frames."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SCHEMAS: tuple[str, ...] = ("raw", "staging", "audit", "linkage", "analysis", "published")
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file, with every project schema present.
+
+    A new warehouse file is made readable by its owner only, because it holds pseudonymised but
+    still personal data.
+
+    Parameters
+    ----------
+    path
+        The warehouse file; its parent folder is created when missing.
+    read_only
+        Open without the ability to write (several readers may then share the file).
+    """
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise FileNotFoundError(f"No warehouse at {path}: run `recurrence run` first.")
+        return duckdb.connect(str(path), read_only=True)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    # A umask of 077 while connecting makes a new file (and its write-ahead log) owner-only from
+    # the moment it exists, with no window in which another user could open it.
+    old_umask = os.umask(0o077)
+    try:
+        con = duckdb.connect(str(path))
+    finally:
+        os.umask(old_umask)
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    return con
+
+
+class Warehouse:
+    """Read-only view of a warehouse for notebooks: tables as polars frames.
+
+    Examples
+    --------
+    >>> wh = open_warehouse("warehouse/recurrence.duckdb")  # doctest: +SKIP
+    >>> wh.tables()  # doctest: +SKIP
+    ['audit.ingest_accounting', 'audit.quarantine', 'staging.births', ...]
+    >>> wh.table("staging.cases").head()  # doctest: +SKIP
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._con = connect(self.path, read_only=True)
+
+    def tables(self) -> list[str]:
+        """Names of all tables, as ``schema.table``."""
+        rows = self._con.sql(
+            "select table_schema || '.' || table_name from information_schema.tables order by 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def table(self, name: str) -> pl.DataFrame:
+        """Read a whole table, named ``schema.table``, as a polars frame."""
+        if name not in self.tables():
+            raise KeyError(f"No table {name} in {self.path}; see Warehouse.tables().")
+        schema, table = name.split(".", 1)
+        return self._con.sql(f'select * from "{schema}"."{table}"').pl()
+
+    def sql(self, query: str, **params: object) -> pl.DataFrame:
+        """Run a read-only query, binding ``$name`` parameters, and return a polars frame."""
+        return self._con.execute(query, params or None).pl()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_warehouse(path: Path | str) -> Warehouse:
+    """Open a warehouse read-only for exploration; see :class:`Warehouse`."""
+    return Warehouse(path)
