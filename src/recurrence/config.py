@@ -16,6 +16,11 @@ from typing import Any
 from recurrence.errors import ConfigError
 from recurrence.paths import DEFAULTS_FILE
 
+# `recurrence ui` passes its options to the Dagster code location through these variables.
+ENV_CONFIG = "RECURRENCE_CONFIG"
+ENV_EXTRACT = "RECURRENCE_EXTRACT"
+ENV_WAREHOUSE = "RECURRENCE_WAREHOUSE"
+
 
 @dataclass(frozen=True)
 class PathsConfig:
