@@ -15,7 +15,8 @@ from recurrence.warehouse import connect
 def con(tmp_path):
     con = connect(tmp_path / "wh.duckdb")
     con.execute(
-        "create table raw.cases as select range::varchar as case_id, range + 1 as source_row from range(5)"
+        "create table raw.cases as "
+        "select range::varchar as case_id, range + 1 as source_row from range(5)"
     )
     con.execute(
         "create table staging.cases as select case_id, date '2020-01-01' as issue_date, "
@@ -31,7 +32,8 @@ def con(tmp_path):
         " ('cases', 'cases.csv', 5, 'region_code', 'code', 'y')"
     )
     con.execute(
-        "create table staging.case_people as select '0' as case_id, 'p' as person_id, 'mother' as role"
+        "create table staging.case_people as "
+        "select '0' as case_id, 'p' as person_id, 'mother' as role"
     )
     yield con
     con.close()
@@ -57,7 +59,8 @@ def test_duplicate_keys_and_missing_required_are_counted(con):
     assert count_duplicate_keys(con, "cases") == 0
     assert count_missing_required(con, "cases") == {}
     con.execute(
-        "insert into staging.cases select case_id, null, application_type, region_code, 9 from staging.cases limit 1"
+        "insert into staging.cases "
+        "select case_id, null, application_type, region_code, 9 from staging.cases limit 1"
     )
     assert count_duplicate_keys(con, "cases") == 2
     assert count_missing_required(con, "cases") == {"issue_date": 1}

@@ -33,7 +33,7 @@ def test_open_warehouse_reads_tables_as_polars(tmp_path):
         assert isinstance(frame, pl.DataFrame)
         assert frame["x"].to_list() == [0, 1, 2]
         assert wh.sql("select count(*) as n from audit.t where x >= $lo", lo=1)["n"][0] == 2
-        with pytest.raises(KeyError, match="No table audit.nope"):
+        with pytest.raises(KeyError, match=r"No table audit\.nope"):
             wh.table("audit.nope")
 
 
