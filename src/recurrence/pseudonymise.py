@@ -154,3 +154,166 @@ def read_key(key_file: Path | str | None = None, env_var: str = KEY_ENV_VAR) -> 
             "key (for example 32 random bytes, hex encoded)."
         )
     return key
+
+
+# Clear-text name columns of an identifiable extract, and the id columns of each table.
+_NAME_COLUMNS: dict[str, tuple[str, str, str]] = {
+    # table: (forename column, surname column, prefix of the hash columns)
+    "case_people": ("forename", "surname", ""),
+    "births": ("mother_forename", "mother_surname", "mother_"),
+}
+_ID_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cases": ("case_id",),
+    "case_people": ("case_id", "person_id"),
+    "births": ("birth_id", "mother_person_id"),
+    "live_births": (),
+}
+
+
+def pseudonymise_extract(
+    in_dir: Path, out_dir: Path, key: bytes, *, hash_ids: bool = True
+) -> list[Path]:
+    """Turn an identifiable extract into a contract extract with keyed-hashed names (and ids).
+
+    The identifiable extract holds the contract's CSV tables, except that ``case_people`` has
+    clear-text ``forename`` and ``surname`` columns and ``births`` has ``mother_forename`` and
+    ``mother_surname``, in place of the hash columns. Those are dropped and the four hash columns
+    added (see :func:`hash_name`). Files are processed lazily with polars, so large extracts fit in
+    memory: each distinct value is hashed once and mapped back. The key is never logged or written.
+
+    Parameters
+    ----------
+    in_dir
+        Folder holding ``cases.csv``, ``case_people.csv``, ``births.csv`` (and optionally
+        ``live_births.csv`` and ``extract.toml``).
+    out_dir
+        Folder to write the contract extract into (created if needed).
+    key
+        The provider's secret key.
+    hash_ids
+        Also replace ``case_id``, ``person_id``, ``birth_id`` and ``mother_person_id`` by their
+        keyed hashes (the same value always gets the same hash, so joins between tables survive).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    ExtractError
+        If the folder, a table or a required column is missing.
+    """
+    import shutil
+
+    import polars as pl
+
+    from recurrence.contract import TABLES_BY_NAME
+    from recurrence.errors import ExtractError
+
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if not in_dir.is_dir():
+        raise ExtractError(
+            str(in_dir),
+            "the identifiable extract folder does not exist.",
+            "Give --in the folder that holds cases.csv, case_people.csv and births.csv.",
+        )
+    tables = [name for name in _ID_COLUMNS if (in_dir / f"{name}.csv").is_file()]
+    for name in ("cases", "case_people", "births"):
+        if name not in tables:
+            raise ExtractError(
+                str(in_dir / f"{name}.csv"),
+                f"the {name} table is missing.",
+                f"Put {name}.csv (UTF-8 CSV with a header row) in the extract folder.",
+            )
+    if out_dir.resolve() == in_dir.resolve():
+        raise ExtractError(
+            str(out_dir),
+            "the output folder is the input folder.",
+            "Give --out a different folder, so the identifiable files are not overwritten.",
+        )
+
+    plans = []
+    for name in tables:
+        path = in_dir / f"{name}.csv"
+        lf = pl.scan_csv(path, infer_schema=False, encoding="utf8")
+        try:
+            columns = lf.collect_schema().names()
+        except pl.exceptions.PolarsError as exc:
+            raise ExtractError(
+                str(path), f"cannot be read as CSV ({exc}).", "Check it is UTF-8 CSV."
+            ) from None
+        table = TABLES_BY_NAME[name]
+        fore, sur, prefix = _NAME_COLUMNS.get(name, ("", "", ""))
+        hash_cols = {f"{prefix}{s}" for s in _HASH_SUFFIXES}
+        needed = [c for c in table.required_columns if c not in hash_cols]
+        if name in _NAME_COLUMNS:
+            needed += [fore, sur]
+        for column in needed:
+            if column not in columns:
+                raise ExtractError(
+                    str(path),
+                    f"has no column '{column}'.",
+                    f"Add the column '{column}' (clear-text names go in "
+                    f"'{fore or 'forename'}' and '{sur or 'surname'}').",
+                )
+        plans.append((name, path, lf, columns, fore, sur, prefix))
+
+    # One id mapping per id column name across all tables, so joins survive hashing.
+    id_maps: dict[str, pl.DataFrame] = {}
+    if hash_ids:
+        for id_col in sorted({c for ids in _ID_COLUMNS.values() for c in ids}):
+            values = [
+                lf.select(pl.col(id_col)) for name, _, lf, cols, *_ in plans if id_col in cols
+            ]
+            uniq = pl.concat(values).unique().drop_nulls().collect()[id_col].to_list()
+            id_maps[id_col] = pl.DataFrame(
+                {"old": uniq, "new": [keyed_hash(v, key) for v in uniq]},
+                schema={"old": pl.String, "new": pl.String},
+            )
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, _path, lf, columns, fore, sur, prefix in plans:
+        exprs = []
+        if name in _NAME_COLUMNS:
+            for clear, part in ((fore, "forename"), (sur, "surname")):
+                uniq = lf.select(pl.col(clear).unique().drop_nulls()).collect()[clear].to_list()
+                pairs = [hash_name(v, key) for v in uniq]
+                exprs.append(
+                    pl.col(clear)
+                    .replace_strict(
+                        uniq, [p[0] for p in pairs], default=None, return_dtype=pl.String
+                    )
+                    .alias(f"{prefix}{part}_hash")
+                )
+                exprs.append(
+                    pl.col(clear)
+                    .replace_strict(
+                        uniq, [p[1] for p in pairs], default=None, return_dtype=pl.String
+                    )
+                    .alias(f"{prefix}{part}_soundex_hash")
+                )
+        for id_col in _ID_COLUMNS[name] if hash_ids else ():
+            if id_col in columns:
+                mapping = id_maps[id_col]
+                exprs.append(
+                    pl.col(id_col).replace_strict(
+                        mapping["old"], mapping["new"], default=None, return_dtype=pl.String
+                    )
+                )
+        out = lf.with_columns(exprs)
+        order = [c.name for c in TABLES_BY_NAME[name].columns]
+        keep = [c for c in order if c in out.collect_schema().names()]
+        extra = [c for c in columns if c not in keep and c not in (fore, sur)]
+        target = out_dir / f"{name}.csv"
+        out.select(keep + extra).sink_csv(target)
+        written.append(target)
+    toml = in_dir / "extract.toml"
+    if toml.is_file():
+        shutil.copyfile(toml, out_dir / "extract.toml")
+        written.append(out_dir / "extract.toml")
+    return written
+
+
+_HASH_SUFFIXES = ("forename_hash", "surname_hash", "forename_soundex_hash", "surname_soundex_hash")
