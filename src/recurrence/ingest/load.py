@@ -1,0 +1,393 @@
+"""Validating ``raw.<table>`` into ``staging.<table>``, with a quarantine and row accounting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from recurrence.config import IngestConfig
+from recurrence.contract import TABLES, TABLES_BY_NAME, Table
+from recurrence.errors import ExtractError
+from recurrence.ingest.extract import ExtractInfo, read_extract_info, record_extract_info
+from recurrence.ingest.read import SOURCE_PROBLEM, SOURCE_ROW, load_raw_table, quote_ident
+from recurrence.ingest.rules import (
+    EXPECTED,
+    SQL_TYPES,
+    column_rules,
+    describe_shape,
+    lit,
+    normalise_expr,
+    o,
+    reason_sql,
+    t,
+    typed_expr,
+    v,
+)
+
+_NORM = "ingest_norm"
+_PROBLEMS = "ingest_problems"
+_TABLE_ORDER = "case " + " ".join(f"when {lit(x.name)} then {i}" for i, x in enumerate(TABLES))
+_TABLE_ORDER += " else 99 end"
+_MAX_ROWS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class TableAccounting:
+    """What happened to the rows of one table: ``rows_read == rows_loaded + rows_quarantined``.
+
+    Attributes
+    ----------
+    table_name
+        Contract table name.
+    source_file
+        Name of the file read (``NAME.csv`` for an absent optional table).
+    rows_read
+        Data rows in the file.
+    rows_loaded
+        Rows written to ``staging.<table>``.
+    rows_quarantined
+        Distinct rows with at least one problem in ``audit.quarantine``.
+    problems_by_rule
+        Rule name -> number of problems found (a row may have several).
+    """
+
+    table_name: str
+    source_file: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    problems_by_rule: dict[str, int] = field(default_factory=dict)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> int:
+    row = con.execute(query, params).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _raw_columns(con: duckdb.DuckDBPyConnection, table_name: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = $t",
+        {"t": table_name},
+    ).fetchall()
+    if not rows:
+        raise ExtractError(
+            f"raw.{table_name}",
+            "the raw table does not exist.",
+            "Load it first with load_raw_table (or use ingest_extract).",
+        )
+    return {r[0] for r in rows}
+
+
+def _build_normalised(con: duckdb.DuckDBPyConnection, table: Table, raw_columns: set[str]) -> None:
+    parts = [quote_ident(SOURCE_ROW), quote_ident(SOURCE_PROBLEM)]
+    for column in table.columns:
+        value, original = normalise_expr(column, raw_columns)
+        parts.append(f"{value} as {v(column.name)}")
+        if original is not None:
+            parts.append(f"{original} as {o(column.name)}")
+    inner = ", ".join(parts)
+    typed = [f"{expr} as {t(c.name)}" for c in table.columns if (expr := typed_expr(c)) is not None]
+    con.execute(
+        f"create or replace temp table {_NORM} as select *{', ' if typed else ''}"
+        f"{', '.join(typed)} from (select {inner} from raw.{quote_ident(table.name)})"
+    )
+
+
+def _check_whole_columns(
+    con: duckdb.DuckDBPyConnection, table: Table, source_file: str, path: Path | None
+) -> None:
+    for column in table.columns:
+        if column.kind not in EXPECTED:
+            continue
+        found, parsed = con.execute(
+            f"select count({v(column.name)}), count({t(column.name)}) from {_NORM} "
+            f"where {quote_ident(SOURCE_PROBLEM)} is null"
+        ).fetchone() or (0, 0)
+        if not found or parsed:
+            continue
+        shape_row = con.execute(
+            f"select regexp_replace(regexp_replace({v(column.name)}, '[0-9]', '9', 'g'), "
+            f"'[^\\W\\d_]', 'A', 'g') as shape, count(*) as n from {_NORM} "
+            f"where {v(column.name)} is not null group by shape order by n desc, shape limit 1"
+        ).fetchone()
+        shape = shape_row[0] if shape_row else ""
+        raise ExtractError(
+            str(path) if path is not None else source_file,
+            f"no value of {column.name} could be read as {EXPECTED[column.kind]}: "
+            f"its values are written as {describe_shape(column.kind, shape)}.",
+            f"Write every {column.name} as {EXPECTED[column.kind]}, and export the file again.",
+        )
+
+
+def _column_problems(
+    con: duckdb.DuckDBPyConnection, table: Table, info: ExtractInfo, config: IngestConfig
+) -> None:
+    end = info.extract_end_date
+    params = {
+        "extract_end_date": end,
+        "extract_end_month": f"{end.year:04d}-{end.month:02d}",
+        "earliest_issue_date": config.earliest_issue_date,
+        "earliest_birth_year_month": config.earliest_birth_year_month,
+    }
+    row, problem = quote_ident(SOURCE_ROW), quote_ident(SOURCE_PROBLEM)
+    selects = [
+        f"select {row} as source_row, null::varchar as column_name, 'structure' as rule, "
+        f"{problem} as reason from {_NORM} where {problem} is not null"
+    ]
+    for rule in column_rules(table):
+        column = "null::varchar" if rule.column is None else lit(rule.column)
+        selects.append(
+            f"select {row}, {column}, {lit(rule.name)}, {reason_sql(rule)} from {_NORM} "
+            f"where {problem} is null and ({rule.condition})"
+        )
+    query = " union all ".join(selects)
+    used = {k: p for k, p in params.items() if f"${k}" in query}
+    con.execute(
+        f"create or replace temp table {_PROBLEMS} as {query}",
+        used or None,
+    )
+
+
+def _rows_phrase(rows: list[int]) -> str:
+    shown = rows[:_MAX_ROWS_SHOWN]
+    if len(rows) > len(shown):
+        return "rows " + ", ".join(map(str, shown)) + f" and {len(rows) - len(shown)} more"
+    return "rows " + ", ".join(map(str, shown[:-1])) + f" and {shown[-1]}"
+
+
+def _key_problems(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    keys = ", ".join(v(k) for k in table.key)
+    values = ", ".join(v(c.name) for c in table.columns)
+    not_null = " and ".join(f"{v(k)} is not null" for k in table.key)
+    groups = con.execute(
+        f"with base as (select {quote_ident(SOURCE_ROW)} as r, {values} from {_NORM} "
+        f"where {quote_ident(SOURCE_PROBLEM)} is null and {not_null}), "
+        f"counted as (select *, count(*) over (partition by {keys}) as n_key from base), "
+        f"dups as (select r, n_key, dense_rank() over (order by {keys}) as grp, "
+        f"count(*) over (partition by {values}) as n_copy, "
+        f"min(r) over (partition by {values}) as first_copy from counted where n_key > 1) "
+        "select grp, r, n_key, n_copy, first_copy from dups order by grp, r"
+    ).fetchall()
+    key_names = " and ".join(table.key)
+    key_label = table.key[0] if len(table.key) == 1 else f"{key_names} together"
+    subject = f"the same {table.key[0]}" if len(table.key) == 1 else "the same pair"
+    verb = "is" if len(table.key) == 1 else "are"
+    by_group: dict[int, list[tuple[int, int, int, int]]] = {}
+    for grp, r, n_key, n_copy, first in groups:
+        by_group.setdefault(grp, []).append((r, n_key, n_copy, first))
+    out_rows: list[int] = []
+    out_rules: list[str] = []
+    out_reasons: list[str] = []
+    for members in by_group.values():
+        rows = [m[0] for m in members]
+        conflicting = any(n_copy != n_key for _, n_key, n_copy, _ in members)
+        for r, _, _, first in members:
+            if conflicting:
+                out_rows.append(r)
+                out_rules.append("duplicate_key")
+                out_reasons.append(
+                    f"{key_label} {verb} not unique: {subject} is on {len(rows)} rows "
+                    f"({_rows_phrase(rows)}) with different values, so none can be trusted"
+                )
+            elif r != first:
+                out_rows.append(r)
+                out_rules.append("duplicate_row")
+                out_reasons.append(f"exact duplicate of row {first}")
+    if not out_rows:
+        return
+    frame = pa.table(
+        {
+            "source_row": pa.array(out_rows, pa.int64()),
+            "column_name": pa.array([", ".join(table.key)] * len(out_rows), pa.string()),
+            "rule": pa.array(out_rules, pa.string()),
+            "reason": pa.array(out_reasons, pa.string()),
+        }
+    )
+    con.register("ingest_key_problems", frame)
+    try:
+        con.execute(f"insert into {_PROBLEMS} select * from ingest_key_problems")
+    finally:
+        con.unregister("ingest_key_problems")
+
+
+def _unknown_case_problems(con: duckdb.DuckDBPyConnection) -> None:
+    exists = _scalar(
+        con,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'staging' and table_name = 'cases'",
+    )
+    if not exists:
+        raise RuntimeError(
+            "staging.cases does not exist: validate the cases table before case_people."
+        )
+    con.execute(
+        f"insert into {_PROBLEMS} select {quote_ident(SOURCE_ROW)}, 'case_id', 'unknown_case', "
+        "'case_id does not match any loaded case (its case may have been quarantined)' "
+        f"from {_NORM} n where {quote_ident(SOURCE_PROBLEM)} is null "
+        f"and {v('case_id')} is not null "
+        f"and not exists (select 1 from staging.cases c where c.case_id = n.{v('case_id')})"
+    )
+
+
+def _write_staging(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    parts = [quote_ident(SOURCE_ROW)]
+    for column in table.columns:
+        source = t(column.name) if typed_expr(column) is not None else v(column.name)
+        if column.name == "live_birth":
+            source = f"coalesce({source}, true)"
+        parts.append(f"cast({source} as {SQL_TYPES[column.kind]}) as {quote_ident(column.name)}")
+    con.execute("create schema if not exists staging")
+    con.execute(
+        f"create or replace table staging.{quote_ident(table.name)} as "
+        f"select {', '.join(parts)} from {_NORM} n "
+        f"where not exists (select 1 from {_PROBLEMS} p "
+        f"where p.source_row = n.{quote_ident(SOURCE_ROW)}) "
+        f"order by {quote_ident(SOURCE_ROW)}"
+    )
+
+
+def _replace_audit_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, source_file: str, accounting: tuple[int, ...]
+) -> None:
+    con.execute("create schema if not exists audit")
+    con.execute(
+        "create table if not exists audit.quarantine (table_name varchar not null, "
+        "source_file varchar not null, source_row bigint not null, column_name varchar, "
+        "rule varchar not null, reason varchar not null)"
+    )
+    con.execute(
+        "create table if not exists audit.ingest_accounting (table_name varchar not null, "
+        "source_file varchar not null, rows_read bigint not null, rows_loaded bigint not null, "
+        "rows_quarantined bigint not null)"
+    )
+    params = {"table_name": table.name, "source_file": source_file}
+    # Rebuilt in a fixed order, so that re-running ingest gives identical tables.
+    con.execute(
+        "create or replace table audit.quarantine as select * from ("
+        "select * from audit.quarantine where table_name <> $table_name union all "
+        "select $table_name, $source_file, source_row, column_name, rule, reason "
+        f"from {_PROBLEMS}) q order by {_TABLE_ORDER.replace('case ', 'case q.table_name ', 1)}, "
+        "source_row, rule, column_name nulls first, reason",
+        params,
+    )
+    rows_read, rows_loaded, rows_quarantined = accounting
+    con.execute(
+        "create or replace table audit.ingest_accounting as select * from ("
+        "select * from audit.ingest_accounting where table_name <> $table_name union all "
+        "select $table_name, $source_file, $rows_read, $rows_loaded, $rows_quarantined) a "
+        f"order by {_TABLE_ORDER.replace('case ', 'case a.table_name ', 1)}",
+        {
+            **params,
+            "rows_read": rows_read,
+            "rows_loaded": rows_loaded,
+            "rows_quarantined": rows_quarantined,
+        },
+    )
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection, info: ExtractInfo, table_name: str, config: IngestConfig
+) -> TableAccounting:
+    """Validate ``raw.<table_name>`` into ``staging.<table_name>`` and the quarantine.
+
+    Values are normalised first (white space trimmed, empty as null, codes folded to the
+    contract's case, postcode districts upper case without spaces), then every row is checked
+    against the contract. Valid rows go to ``staging.<table_name>`` (contract columns, typed, plus
+    ``source_row``); every problem of every other row goes to ``audit.quarantine``, and the
+    table's row counts to ``audit.ingest_accounting``.
+
+    Parameters
+    ----------
+    con
+        An open warehouse connection holding ``raw.<table_name>``.
+    info
+        The extract, as read by :func:`read_extract_info`.
+    table_name
+        A contract table name. ``case_people`` needs ``staging.cases``: validate cases first.
+    config
+        Ingest settings (earliest plausible dates).
+
+    Returns
+    -------
+    TableAccounting
+        Rows read, loaded and quarantined, and problems by rule.
+
+    Raises
+    ------
+    ExtractError
+        If a whole date, year-month, boolean or integer column is in the wrong format (no value
+        parses although values exist).
+    """
+    table = TABLES_BY_NAME[table_name]
+    source_file = info.file_name(table_name)
+    raw_columns = _raw_columns(con, table_name)
+    try:
+        _build_normalised(con, table, raw_columns)
+        _check_whole_columns(con, table, source_file, info.files.get(table_name))
+        _column_problems(con, table, info, config)
+        _key_problems(con, table)
+        if table_name == "case_people":
+            _unknown_case_problems(con)
+        _write_staging(con, table)
+        rows_read = _scalar(con, f"select count(*) from {_NORM}")
+        rows_loaded = _scalar(con, f"select count(*) from staging.{quote_ident(table_name)}")
+        rows_quarantined = _scalar(con, f"select count(distinct source_row) from {_PROBLEMS}")
+        if rows_read != rows_loaded + rows_quarantined:
+            raise RuntimeError(
+                f"ingest accounting does not balance for {table_name}: {rows_read} read, "
+                f"{rows_loaded} loaded, {rows_quarantined} quarantined."
+            )
+        _replace_audit_rows(con, table, source_file, (rows_read, rows_loaded, rows_quarantined))
+        by_rule = dict(
+            con.execute(
+                f"select rule, count(*) from {_PROBLEMS} group by rule order by rule"
+            ).fetchall()
+        )
+    finally:
+        con.execute(f"drop table if exists {_NORM}")
+        con.execute(f"drop table if exists {_PROBLEMS}")
+    return TableAccounting(
+        table_name=table_name,
+        source_file=source_file,
+        rows_read=rows_read,
+        rows_loaded=rows_loaded,
+        rows_quarantined=rows_quarantined,
+        problems_by_rule={str(k): int(n) for k, n in by_rule.items()},
+    )
+
+
+def ingest_extract(
+    con: duckdb.DuckDBPyConnection, extract_dir: Path, config: IngestConfig
+) -> list[TableAccounting]:
+    """Read, record, load and validate every table of an extract, in contract order.
+
+    Parameters
+    ----------
+    con
+        An open warehouse connection.
+    extract_dir
+        The extract folder.
+    config
+        Ingest settings.
+
+    Returns
+    -------
+    list of TableAccounting
+        One entry per contract table (an absent optional table reads 0 rows).
+
+    Raises
+    ------
+    ExtractError
+        If the extract, or a whole file or column of it, cannot be read.
+    """
+    info = read_extract_info(Path(extract_dir))
+    record_extract_info(con, info)
+    results = []
+    for table in TABLES:
+        load_raw_table(con, info, table.name)
+        results.append(validate_table(con, info, table.name, config))
+    return results
