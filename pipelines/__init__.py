@@ -1,0 +1,1 @@
+"""Dagster code location of recurrence (orchestration only: the work is in `recurrence`)."""

@@ -1,0 +1,1 @@
+"""Assets, checks and resources, one folder per stage; loaded by `pipelines.definitions`."""

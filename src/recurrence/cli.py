@@ -56,6 +56,26 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_linkage_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from recurrence.errors import ConfigError
+    from recurrence.linkage import evaluate_linkage, export_clerical_sample
+
+    if not args.truth and not args.clerical_sample:
+        raise ConfigError("Give --truth DIR (synthetic data), --clerical-sample FILE, or both.")
+    if args.truth:
+        result = evaluate_linkage(Path(args.warehouse), Path(args.truth))
+        print(result.describe())
+        if args.json:
+            Path(args.json).write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+            print(f"wrote {args.json}")
+    if args.clerical_sample:
+        pairs = export_clerical_sample(Path(args.warehouse), Path(args.clerical_sample))
+        print(f"wrote {pairs} pairs near the match threshold to {args.clerical_sample}")
+    return 0
+
+
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML file of settings (see docs/configuration.md)")
     parser.add_argument(
@@ -118,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep case_id, person_id, birth_id and mother_person_id as given, unhashed",
     )
     pseudo.set_defaults(func=_cmd_pseudonymise)
+
+    leval = sub.add_parser(
+        "linkage-eval",
+        help="score a run's linkage against truth; export pairs for clerical review",
+    )
+    leval.add_argument("--warehouse", required=True, help="warehouse the linkage stage ran on")
+    leval.add_argument("--truth", help="truth/ folder of a synthetic extract")
+    leval.add_argument("--json", help="also write the scores to this JSON file")
+    leval.add_argument(
+        "--clerical-sample",
+        metavar="CSV",
+        help="write pairs near the match threshold, with comparison vectors, to this file",
+    )
+    leval.set_defaults(func=_cmd_linkage_eval)
     return parser
 
 

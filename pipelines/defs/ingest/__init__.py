@@ -1,0 +1,1 @@
+"""Ingest stage: extract folder to validated staging tables and a quarantine."""

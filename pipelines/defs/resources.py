@@ -1,0 +1,63 @@
+"""Resources shared by every stage: the run's configuration and its DuckDB warehouse."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+from recurrence.config import ENV_CONFIG, ENV_EXTRACT, ENV_WAREHOUSE, Config, load_config
+from recurrence.warehouse import connect
+
+
+class RecurrenceResource(dg.ConfigurableResource):
+    """The run's configuration (``defaults.toml`` + a config file + overrides) and warehouse.
+
+    Every field may be set in the run config (Dagster UI launchpad) to choose the extract, the
+    warehouse and the definitions of one run.
+    """
+
+    config_file: str | None = None
+    overrides: list[str] = Field(default_factory=list)
+    extract: str | None = None
+    warehouse: str | None = None
+
+    def load(self) -> Config:
+        """Return the merged configuration, with ``extract`` and ``warehouse`` applied on top."""
+        overrides = list(self.overrides)
+        if self.extract:
+            overrides.append(f"paths.extract={_toml_string(self.extract)}")
+        if self.warehouse:
+            overrides.append(f"paths.warehouse={_toml_string(self.warehouse)}")
+        return load_config(self.config_file, overrides)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the warehouse for writing; closed when the block ends."""
+        con = connect(self.load().paths.warehouse)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    """Bind the ``recurrence`` resource, with defaults taken from the environment if set."""
+    return dg.Definitions(
+        resources={
+            "recurrence": RecurrenceResource(
+                config_file=os.environ.get(ENV_CONFIG) or None,
+                extract=os.environ.get(ENV_EXTRACT) or None,
+                warehouse=os.environ.get(ENV_WAREHOUSE) or None,
+            )
+        }
+    )

@@ -1,0 +1,199 @@
+"""Run the Dagster asset graph from the command line, and start the UI, on the same definitions.
+
+This module is the command line's bridge to Dagster; the domain library itself never imports
+dagster, so the import happens inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from recurrence.config import ENV_CONFIG, ENV_EXTRACT, ENV_WAREHOUSE, Config, load_config
+
+
+def _prepare_dagster_home(config: Config) -> Path:
+    """Use DAGSTER_HOME if set, else the configured folder, so the UI shows CLI runs too."""
+    home = Path(os.environ.get("DAGSTER_HOME") or config.paths.dagster_home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = home / "dagster.yaml"
+    if not instance_yaml.exists():
+        # Runs happen in secure environments with no internet: nothing should try to phone home.
+        instance_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run_config_for(
+    *,
+    extract: str | None,
+    warehouse: str | None,
+    config_file: str | None,
+    overrides: Sequence[str],
+) -> dict[str, Any]:
+    """Dagster run config selecting the extract, warehouse and definitions of one run."""
+    resource_config: dict[str, Any] = {"overrides": list(overrides)}
+    if config_file:
+        resource_config["config_file"] = str(Path(config_file).resolve())
+    if extract:
+        resource_config["extract"] = str(Path(extract).resolve())
+    if warehouse:
+        resource_config["warehouse"] = str(Path(warehouse).resolve())
+    return {"resources": {"recurrence": {"config": resource_config}}}
+
+
+def run_pipeline(
+    *,
+    extract: str | None = None,
+    warehouse: str | None = None,
+    config_file: str | None = None,
+    overrides: Sequence[str] = (),
+    select: str | None = None,
+    quiet: bool = False,
+) -> int:
+    """Materialise the asset graph (or a selection of it) through Dagster, printing progress.
+
+    Parameters
+    ----------
+    extract, warehouse
+        Override ``paths.extract`` and ``paths.warehouse`` for this run.
+    config_file, overrides
+        As for :func:`recurrence.config.load_config`.
+    select
+        A Dagster asset selection string such as ``"group:ingest"``; default everything.
+    quiet
+        Print only the outcome.
+
+    Returns
+    -------
+    int
+        0 when every asset and blocking check succeeded, 1 otherwise.
+    """
+    import dagster as dg
+
+    from pipelines.definitions import defs as load_defs
+
+    # Analysts see our progress lines, not Dagster's notices about its own beta APIs.
+    for category in (dg.BetaWarning, dg.PreviewWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+    extra = list(overrides)
+    if extract:
+        extra.append(f'paths.extract="{Path(extract).resolve()}"')
+    if warehouse:
+        extra.append(f'paths.warehouse="{Path(warehouse).resolve()}"')
+    config = load_config(config_file, extra)  # fail fast, before Dagster starts, on a bad setting
+    _prepare_dagster_home(config)
+
+    definitions = load_defs()
+    job = definitions.resolve_implicit_global_asset_job_def()
+    run_config = run_config_for(
+        extract=extract, warehouse=warehouse, config_file=config_file, overrides=overrides
+    )
+    run_config["loggers"] = (
+        {"console": {"config": {"log_level": "CRITICAL"}}} if quiet else {"progress": {}}
+    )
+    selection = (
+        dg.AssetSelection.from_string(select).resolve(definitions.resolve_asset_graph())
+        if select
+        else None
+    )
+    started = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        if not quiet:
+            print(
+                f"recurrence: running on {config.paths.extract} -> {config.paths.warehouse}",
+                flush=True,
+            )
+        result = job.execute_in_process(
+            run_config=run_config,
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=list(selection) if selection else None,
+        )
+        elapsed = time.monotonic() - started
+        return _report(result, elapsed)
+
+
+def _report(result: Any, elapsed: float) -> int:
+    import dagster as dg
+
+    ok = True
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            check = event.event_specific_data
+            if not check.passed:
+                ok = False
+                print(
+                    f"  FAILED check {check.check_name} on {check.asset_key.to_user_string()}: "
+                    f"{_plain_metadata(check.metadata)}",
+                    file=sys.stderr,
+                )
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            ok = False
+            error = event.event_specific_data.error
+            print(f"  FAILED {event.step_key}: {_failure_message(error)}", file=sys.stderr)
+    ok = ok and result.success
+    status = "finished" if ok else "FAILED"
+    print(
+        f"recurrence: run {result.run_id} {status} in {elapsed:.1f} s",
+        file=sys.stdout if ok else sys.stderr,
+    )
+    return 0 if ok else 1
+
+
+def _plain_metadata(metadata: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in metadata.items())
+
+
+def _failure_message(error: Any) -> str:
+    """The user-facing part of a step failure: a Failure's description, else the error line."""
+    if error is None:
+        return "unknown error"
+    message = error.message.strip()
+    prefix = "dagster._core.definitions.events.Failure:"
+    if message.startswith(prefix):
+        return message[len(prefix) :].strip()
+    if error.cause is not None and "Failure" not in message:
+        return f"{message} (caused by {error.cause.message.strip()})"
+    return message
+
+
+def start_ui(
+    *,
+    config_file: str | None = None,
+    overrides: Sequence[str] = (),
+    host: str = "127.0.0.1",
+    port: int = 3000,
+) -> int:
+    """Start the Dagster UI on the same definitions, with the same configuration, until stopped."""
+    config = load_config(config_file, overrides)
+    _prepare_dagster_home(config)
+    env = dict(os.environ)
+    if config_file:
+        env[ENV_CONFIG] = str(Path(config_file).resolve())
+    env[ENV_EXTRACT] = str(config.paths.extract.resolve())
+    env[ENV_WAREHOUSE] = str(config.paths.warehouse.resolve())
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "pipelines.definitions",
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
+    print(f"recurrence: Dagster UI on http://{host}:{port} (Ctrl-C to stop)", flush=True)
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
