@@ -38,7 +38,8 @@ class RecurrenceResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse for writing; closed when the block ends."""
-        con = connect(self.load().paths.warehouse)
+        config = self.load()
+        con = connect(config.paths.warehouse, memory_limit=config.duckdb.memory_limit)
         try:
             yield con
         finally:

@@ -33,6 +33,13 @@ class PathsConfig:
 
 
 @dataclass(frozen=True)
+class DuckDBConfig:
+    """Resources DuckDB may use."""
+
+    memory_limit: str
+
+
+@dataclass(frozen=True)
 class IngestConfig:
     """Validation settings for ingest."""
 
@@ -86,6 +93,7 @@ class Config:
     """The whole configuration of one run."""
 
     paths: PathsConfig
+    duckdb: DuckDBConfig
     ingest: IngestConfig
     linkage: LinkageConfig
     recurrence: RecurrenceConfig
@@ -103,6 +111,7 @@ class Config:
 
 _SECTIONS: dict[str, type] = {
     "paths": PathsConfig,
+    "duckdb": DuckDBConfig,
     "ingest": IngestConfig,
     "linkage": LinkageConfig,
     "recurrence": RecurrenceConfig,

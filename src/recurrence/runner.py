@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from recurrence.config import ENV_CONFIG, ENV_EXTRACT, ENV_WAREHOUSE, Config, load_config
+from recurrence.paths import PROJECT_ROOT
 
 
 def _prepare_dagster_home(config: Config) -> Path:
@@ -180,20 +181,11 @@ def start_ui(
         env[ENV_CONFIG] = str(Path(config_file).resolve())
     env[ENV_EXTRACT] = str(config.paths.extract.resolve())
     env[ENV_WAREHOUSE] = str(config.paths.warehouse.resolve())
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-m",
-        "pipelines.definitions",
-        "-h",
-        host,
-        "-p",
-        str(port),
-    ]
+    # From the checkout root, `dagster dev` reads [tool.dagster] in pyproject.toml, so the code
+    # location gets its configured name ("recurrence").
+    command = [sys.executable, "-m", "dagster", "dev", "-h", host, "-p", str(port)]
     print(f"recurrence: Dagster UI on http://{host}:{port} (Ctrl-C to stop)", flush=True)
     try:
-        return subprocess.call(command, env=env)
+        return subprocess.call(command, env=env, cwd=PROJECT_ROOT)
     except KeyboardInterrupt:
         return 0

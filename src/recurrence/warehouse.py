@@ -11,7 +11,9 @@ import polars as pl
 SCHEMAS: tuple[str, ...] = ("raw", "staging", "audit", "linkage", "analysis", "published")
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path | str, *, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file, with every project schema present.
 
     A new warehouse file is made readable by its owner only, because it holds pseudonymised but
@@ -23,19 +25,22 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         The warehouse file; its parent folder is created when missing.
     read_only
         Open without the ability to write (several readers may then share the file).
+    memory_limit
+        Most memory DuckDB may use, such as ``"4GB"``; beyond it DuckDB spills to disk.
     """
     path = Path(path)
+    settings = {"memory_limit": memory_limit} if memory_limit else {}
     if read_only:
         if not path.exists():
             raise FileNotFoundError(f"No warehouse at {path}: run `recurrence run` first.")
-        return duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True, config=settings)
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
     # A umask of 077 while connecting makes a new file (and its write-ahead log) owner-only from
     # the moment it exists, with no window in which another user could open it.
     old_umask = os.umask(0o077)
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config=settings)
     finally:
         os.umask(old_umask)
     for schema in SCHEMAS:

@@ -40,3 +40,11 @@ def test_open_warehouse_reads_tables_as_polars(tmp_path):
 def test_open_missing_warehouse_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="recurrence run"):
         open_warehouse(tmp_path / "absent.duckdb")
+
+
+def test_memory_limit_is_applied(tmp_path):
+    con = connect(tmp_path / "wh.duckdb", memory_limit="1GB")
+    limit = con.sql("select current_setting('memory_limit')").fetchone()[0]
+    con.close()
+    assert limit.endswith("MiB")
+    assert 900 <= float(limit.split()[0]) <= 1000
