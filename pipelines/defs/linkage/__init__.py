@@ -1,0 +1,1 @@
+"""Linkage stage: mothers across proceedings, children and mothers to maternity records."""

@@ -1,0 +1,207 @@
+-- linkage.summary: counts, linkage rates and missing fields of the linkage stage, long format.
+-- Purpose: one row per (measure, breakdown, category). breakdown is 'all', 'region' (the
+--   case's region; for births the mother's region of residence) or 'year' (calendar year of
+--   the case's issue date; for births, of the birth). rate = numerator / denominator.
+--   Measures:
+--     mother_records              mother rows of case_people (numerator only)
+--     mother_person_ids           distinct mother person_ids (numerator only)
+--     mother_keys                 distinct mothers after linkage (numerator only)
+--     mothers_with_several_ids    mothers whose records carry more than one person_id
+--     child_linked_to_birth       children born within the maternity extract's dates whose
+--                                 row links to a birth record
+--     mother_linked_to_births     mothers with at least one linked birth
+--     missing_<field>             records lacking the field; breakdown names the records
+--                                 (mother_records, child_records, birth_records)
+-- Inputs: linkage.mother_records, linkage.mother_keys, linkage.child_records,
+--   linkage.child_births, linkage.birth_records, linkage.mother_births, staging.cases.
+-- Parameters: none.
+create or replace table linkage.summary as
+with births_window as (
+    select
+        min(baby_birth_date) as first_birth,
+        max(baby_birth_date) as last_birth
+    from linkage.birth_records
+),
+
+mothers as (
+    select
+        k.mother_key,
+        r.person_id,
+        r.region_code,
+        year(r.issue_date) as issue_year,
+        r.issue_date
+    from linkage.mother_keys as k
+    inner join linkage.mother_records as r on k.case_id = r.case_id and k.person_id = r.person_id
+),
+
+first_case as (
+    select
+        mother_key,
+        arg_min(region_code, issue_date) as region_code,
+        year(min(issue_date)) as issue_year,
+        count(distinct person_id) > 1 as several_ids
+    from mothers
+    group by mother_key
+),
+
+mother_linked as (
+    select
+        f.*,
+        f.mother_key in (select mb.mother_key from linkage.mother_births as mb) as linked
+    from first_case as f
+),
+
+children as (
+    select
+        c.region_code,
+        year(s.issue_date) as issue_year,
+        cb.birth_id is not null as linked
+    from linkage.child_records as c
+    inner join staging.cases as s on c.case_id = s.case_id
+    inner join linkage.child_births as cb on c.case_id = cb.case_id and c.person_id = cb.person_id
+    cross join births_window as w
+    where c.baby_birth_date between w.first_birth and w.last_birth
+),
+
+counts as (
+    select
+        'mother_records' as measure,
+        'all' as breakdown,
+        'all' as category,
+        count(*) as numerator,
+        null::bigint as denominator
+    from linkage.mother_records
+    union all
+    select 'mother_person_ids', 'all', 'all', count(distinct person_id), null
+    from linkage.mother_records
+    union all
+    select 'mother_keys', 'all', 'all', count(distinct mother_key), null
+    from linkage.mother_keys
+),
+
+rates as (
+    select
+        'mothers_with_several_ids' as measure,
+        'all' as breakdown,
+        'all' as category,
+        count(*) filter (where several_ids) as numerator,
+        count(*) as denominator
+    from first_case
+    union all
+    select
+        'child_linked_to_birth',
+        b.breakdown,
+        b.category,
+        count(*) filter (where linked),
+        count(*)
+    from children
+    cross join lateral (
+        select
+            'all' as breakdown,
+            'all' as category
+        union all select 'region', region_code
+        union all select 'year', issue_year::varchar
+    ) as b
+    group by b.breakdown, b.category
+    union all
+    select
+        'mother_linked_to_births',
+        b.breakdown,
+        b.category,
+        count(*) filter (where linked),
+        count(*)
+    from mother_linked
+    cross join lateral (
+        select
+            'all' as breakdown,
+            'all' as category
+        union all select 'region', region_code
+        union all select 'year', issue_year::varchar
+    ) as b
+    group by b.breakdown, b.category
+),
+
+mother_missing as (
+    unpivot (
+        select
+            count(*) - count(birth_year_month) as birth_year_month,
+            count(*) - count(forename_hash) as forename_hash,
+            count(*) - count(surname_hash) as surname_hash,
+            count(*) - count(forename_soundex_hash) as forename_soundex_hash,
+            count(*) - count(surname_soundex_hash) as surname_soundex_hash,
+            count(*) - count(postcode_district) as postcode_district,
+            count(*) - count(la_code) as la_code
+        from linkage.mother_records
+    )
+    on columns(*) into name field value lacking
+),
+
+child_missing as (
+    unpivot (
+        select
+            count(*) - count(baby_birth_date) as baby_birth_date,
+            count(*) - count(baby_sex) as baby_sex,
+            count(*) - count(mother_birth_year_month) as mother_birth_year_month,
+            count(*) - count(mother_forename_hash) as mother_forename_hash,
+            count(*) - count(mother_surname_hash) as mother_surname_hash,
+            count(*) - count(mother_postcode_district) as mother_postcode_district
+        from linkage.child_records
+    )
+    on columns(*) into name field value lacking
+),
+
+birth_missing as (
+    unpivot (
+        select
+            count(*) - count(mother_person_id) as mother_person_id,
+            count(*) - count(baby_sex) as baby_sex,
+            count(*) - count(mother_birth_year_month) as mother_birth_year_month,
+            count(*) - count(mother_forename_hash) as mother_forename_hash,
+            count(*) - count(mother_surname_hash) as mother_surname_hash,
+            count(*) - count(mother_postcode_district) as mother_postcode_district
+        from linkage.birth_records
+    )
+    on columns(*) into name field value lacking
+),
+
+missing_rows as (
+    select
+        'missing_' || field as measure,
+        'mother_records' as breakdown,
+        'all' as category,
+        lacking as numerator,
+        (select count(*) from linkage.mother_records) as denominator
+    from mother_missing
+    union all
+    select
+        'missing_' || field,
+        'child_records',
+        'all',
+        lacking,
+        (select count(*) from linkage.child_records)
+    from child_missing
+    union all
+    select
+        'missing_' || field,
+        'birth_records',
+        'all',
+        lacking,
+        (select count(*) from linkage.birth_records)
+    from birth_missing
+)
+
+select
+    measure,
+    breakdown,
+    category,
+    numerator,
+    denominator,
+    round(numerator / nullif(denominator, 0), 4) as rate
+from (
+    select * from counts
+    union all
+    select * from rates
+    union all
+    select * from missing_rows
+)
+order by measure, breakdown, category;

@@ -1,0 +1,174 @@
+"""Children and mothers to maternity records (link-only), and the linkage summary table.
+
+Steps (each writes one ``linkage.*`` table):
+
+1. ``child_records`` and ``birth_records`` - both sides of the link with the same columns (SQL);
+2. ``child_birth_pairs`` - Splink match probabilities, child rows against births;
+3. ``child_births`` - each child row's best birth at or above the threshold (SQL);
+4. ``mother_births`` - every mother_key's births, through her children and the maternity
+   system's own mother id (SQL, after :func:`recurrence.linkage.link_mothers`);
+5. ``summary`` - counts, linkage rates by region and year, missing fields (SQL).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from splink import DuckDBAPI
+
+from recurrence.config import LinkageConfig
+from recurrence.linkage import settings as s
+from recurrence.linkage.model import (
+    model_json,
+    non_null_columns,
+    predict_pairs,
+    record_model,
+    splink_workspace,
+    train_linker,
+)
+from recurrence.sql import run_sql
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "child_births"
+
+
+@dataclass(frozen=True)
+class ChildBirthLinkage:
+    """What :func:`link_children_to_births` did."""
+
+    children: int
+    births: int
+    children_linked: int
+    pairs_scored: int
+    messages: tuple[str, ...] = ()
+    model_trained: bool = False
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = con.sql(query).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _empty_pairs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create or replace table linkage.child_birth_pairs (source_dataset_l varchar, "
+        "record_id_l varchar, source_dataset_r varchar, record_id_r varchar, "
+        "match_weight double, match_probability double, "
+        "baby_birth_date_l date, baby_birth_date_r date)"
+    )
+
+
+def link_children_to_births(
+    con: duckdb.DuckDBPyConnection,
+    config: LinkageConfig,
+    *,
+    model_file: Path | None = None,
+) -> ChildBirthLinkage:
+    """Link every child row of ``staging.case_people`` to at most one maternity birth record.
+
+    A Splink link-only model compares the baby's date of birth and sex and the mother's fields
+    (from the mother in the same case) with each birth record; parameters are estimated from
+    the data. Each child takes its best birth at or above ``config.match_threshold``. The same
+    model is used whatever ``config.method`` says (that switch is about mothers).
+
+    Parameters
+    ----------
+    con
+        Warehouse connection holding ``staging.cases``, ``staging.case_people``,
+        ``staging.births``.
+    config
+        The ``[linkage]`` settings.
+    model_file
+        Where to write the trained model's JSON as well as ``linkage.splink_model``.
+
+    Returns
+    -------
+    ChildBirthLinkage
+        Counts and messages; the results are in ``linkage.child_births``.
+    """
+    run_sql(con, "linkage/child_records.sql")
+    run_sql(con, "linkage/birth_records.sql")
+    children = _count(con, "select count(*) from linkage.child_records")
+    births = _count(con, "select count(*) from linkage.birth_records")
+    messages: list[str] = []
+    text: str | None = None
+    if children == 0 or births == 0:
+        messages.append(
+            "No children in staging.case_people or no live births in staging.births: "
+            "no child is linked to a birth."
+        )
+    else:
+        available = non_null_columns(con, "linkage.child_records") & non_null_columns(
+            con, "linkage.birth_records"
+        )
+        if "baby_birth_date" not in available:
+            messages.append(
+                "No child has a birth_date (or no birth a baby_birth_date): "
+                "children cannot be linked to births."
+            )
+        else:
+            with splink_workspace(con) as ws:
+                ws.import_table(
+                    "linkage.child_records", "work_child_records", s.CHILD_BIRTH_COLUMNS
+                )
+                ws.import_table(
+                    "linkage.birth_records", "work_birth_records", s.CHILD_BIRTH_COLUMNS
+                )
+                linker = train_linker(
+                    DuckDBAPI(connection=con),
+                    [("work_child_records", "children"), ("work_birth_records", "births")],
+                    s.child_birth_settings(available),
+                    prior_rules=s.usable_rules(s.CHILD_BIRTH_PRIOR_RULES, available),
+                    prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
+                    em_rules=s.usable_rules(s.CHILD_BIRTH_EM_RULES, available),
+                    seed=config.seed,
+                )
+                pairs = predict_pairs(linker, min(config.match_threshold, s.PREDICT_FLOOR))
+                ws.export_table(pairs, "linkage.child_birth_pairs", "record_id_l, record_id_r")
+                text = model_json(linker)
+    if text is None:
+        _empty_pairs(con)
+    run_sql(
+        con,
+        "linkage/child_births.sql",
+        threshold=config.match_threshold,
+        max_days=s.BABY_DOB_NEAR_DAYS,
+    )
+    record_model(
+        con,
+        MODEL_NAME,
+        text,
+        path=model_file,
+        run_settings={"match_threshold": config.match_threshold, "seed": config.seed},
+    )
+    for message in messages:
+        log.warning(message)
+    return ChildBirthLinkage(
+        children=children,
+        births=births,
+        children_linked=_count(
+            con, "select count(*) from linkage.child_births where birth_id is not null"
+        ),
+        pairs_scored=_count(con, "select count(*) from linkage.child_birth_pairs"),
+        messages=tuple(messages),
+        model_trained=text is not None,
+    )
+
+
+def link_mothers_to_births(con: duckdb.DuckDBPyConnection) -> int:
+    """Write ``linkage.mother_births`` (mother_key to births); return its number of rows.
+
+    Needs ``linkage.mother_keys`` and ``linkage.child_births``.
+    """
+    run_sql(con, "linkage/mother_births.sql")
+    return _count(con, "select count(*) from linkage.mother_births")
+
+
+def summarise_linkage(con: duckdb.DuckDBPyConnection) -> int:
+    """Write ``linkage.summary`` (counts, rates by region and year, missing fields); return rows."""
+    run_sql(con, "linkage/summary.sql")
+    return _count(con, "select count(*) from linkage.summary")

@@ -1,0 +1,267 @@
+"""Train, predict and cluster with Splink over the warehouse's DuckDB connection.
+
+Splink writes many intermediate ``__splink__*`` tables. They are kept out of the warehouse file
+by running Splink inside an in-memory database attached to the same connection
+(:func:`splink_workspace`); only the tables we choose are copied back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import splink
+from splink import DuckDBAPI, Linker, SettingsCreator
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from recurrence.linkage.settings import (
+    EM_MAX_PAIRS,
+    PREDICT_CHUNKS,
+    U_MAX_PAIRS,
+    Rule,
+)
+
+log = logging.getLogger(__name__)
+
+WORKSPACE = "splink_work"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An in-memory scratch database attached to the warehouse connection."""
+
+    con: duckdb.DuckDBPyConnection
+    warehouse: str
+
+    def import_table(
+        self,
+        qualified: str,
+        name: str,
+        columns: Sequence[str] | None = None,
+        *,
+        as_view: bool = False,
+    ) -> None:
+        """Copy ``schema.table`` of the warehouse (or some of its columns) as ``name``.
+
+        Give ``name`` a prefix no warehouse table has: Splink looks columns up by table name
+        alone in ``information_schema``, so a clash would mix up two tables. With ``as_view``
+        the workspace gets a view instead of a copy (for the largest inputs, which Splink
+        copies once anyway).
+        """
+        select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        kind = "view" if as_view else "table"
+        self.con.execute(
+            f'create or replace {kind} {WORKSPACE}.main."{name}" as '
+            f'select {select} from "{self.warehouse}".{qualified}'
+        )
+
+    def export_table(self, physical_name: str, qualified: str, order_by: str) -> None:
+        """Copy a workspace table into the warehouse as ``schema.table``, in a stable order."""
+        self.con.execute(
+            f'create or replace table "{self.warehouse}".{qualified} as '
+            f"select * from {WORKSPACE}.main.{physical_name} order by {order_by}"
+        )
+
+
+@contextmanager
+def splink_workspace(con: duckdb.DuckDBPyConnection) -> Iterator[Workspace]:
+    """Run the block with an attached in-memory database as the default catalog.
+
+    Splink's unqualified tables land in memory; the warehouse stays reachable by its catalog
+    name. The in-memory tables count against the connection's ``memory_limit`` (setting
+    ``duckdb.memory_limit``) and spill to the warehouse's temp folder beyond it. The default
+    catalog is restored and the workspace detached afterwards, even on error.
+    """
+    (warehouse,) = con.sql("select current_database()").fetchone() or ("memory",)
+    con.execute(f"attach ':memory:' as {WORKSPACE}")
+    con.execute(f"use {WORKSPACE}")
+    try:
+        yield Workspace(con, warehouse)
+    finally:
+        con.execute(f'use "{warehouse}"')
+        con.execute(f"detach {WORKSPACE}")
+
+
+def non_null_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """Columns of ``table`` that hold at least one non-null value."""
+    columns = [row[0] for row in con.sql(f"describe {table}").fetchall()]
+    if not columns:
+        return set()
+    counts = ", ".join(f'count("{c}")' for c in columns)
+    row = con.sql(f"select {counts} from {table}").fetchone() or ()
+    return {c for c, n in zip(columns, row, strict=True) if n}
+
+
+def train_linker(
+    db_api: DuckDBAPI,
+    inputs: Sequence[tuple[str, str]],
+    settings: SettingsCreator,
+    *,
+    prior_rules: Sequence[Rule],
+    prior_recall: float,
+    em_rules: Sequence[Rule],
+    seed: int,
+) -> Linker:
+    """Build a linker and estimate its parameters from the data, without labels.
+
+    Parameters
+    ----------
+    db_api
+        Splink's DuckDB API over the workspace connection.
+    inputs
+        ``(table name, display name)`` of each input table (one for dedupe, two for link).
+    settings
+        The model's comparisons and blocking rules.
+    prior_rules, prior_recall
+        Deterministic rules, and their assumed recall, for the prior match probability.
+    em_rules
+        Blocking rules of the EM sessions; m is estimated for comparisons not in each rule.
+    seed
+        Seed of the random sample of pairs used to estimate u.
+
+    Returns
+    -------
+    Linker
+        The trained linker.
+    """
+    frames = [db_api.register(table, dataset_display_name=name) for table, name in inputs]
+    linker = Linker(frames if len(frames) > 1 else frames[0], settings)
+    training = linker.training
+    if prior_rules:
+        training.estimate_probability_two_random_records_match(
+            [r.creator() for r in prior_rules], recall=prior_recall
+        )
+    training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
+    with single_thread(db_api.duckdb_con):
+        for rule in em_rules:
+            # Without term frequencies, EM is several times faster; the TF adjustment is still
+            # applied at prediction.
+            training.estimate_parameters_using_expectation_maximisation(
+                rule.creator(), max_pairs=EM_MAX_PAIRS, estimate_without_term_frequencies=True
+            )
+    return linker
+
+
+@contextmanager
+def single_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block on one DuckDB thread, then restore the thread count.
+
+    Parallel sums of floating-point numbers depend on the order threads finish in, so EM run on
+    several threads gives parameters that differ in the last digits from run to run. One thread
+    makes the trained model, and so every downstream table, identical on every rerun.
+    """
+    (threads,) = con.sql("select current_setting('threads')").fetchone() or (1,)
+    con.execute("set threads = 1")
+    try:
+        yield
+    finally:
+        con.execute(f"set threads = {int(threads)}")
+
+
+def predict_pairs(linker: Linker, threshold: float) -> str:
+    """Score blocked pairs at or above ``threshold``; return the physical table name."""
+    frame = linker.inference.predict(
+        threshold_match_probability=threshold,
+        num_chunks_left=PREDICT_CHUNKS,
+        num_chunks_right=PREDICT_CHUNKS,
+    )
+    return frame.physical_name
+
+
+def cluster_edges(
+    db_api: DuckDBAPI, nodes_table: str, edges_table: str, *, node_id: str = "record_id"
+) -> str:
+    """Connected components of every edge given; return the physical name of the result.
+
+    The result has the node id and ``cluster_id`` (the smallest node id of its component).
+    """
+    frame = cluster_pairwise_predictions_at_threshold(
+        nodes_table,
+        edges_table,
+        db_api=db_api,
+        node_id_column_name=node_id,
+    )
+    return frame.physical_name
+
+
+def model_json(linker: Linker) -> str:
+    """The trained model as JSON text, with keys sorted so identical models give identical text."""
+    return json.dumps(linker.misc.save_model_to_json(), indent=2, sort_keys=True)
+
+
+def record_model(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    text: str | None,
+    *,
+    run_settings: dict[str, Any],
+    path: Path | None = None,
+) -> None:
+    """Store a model's JSON and the run's linkage settings in ``linkage.splink_model``.
+
+    ``text`` of ``None`` records that no model was trained (person-id linkage, or no data).
+    The JSON is also written to ``path`` when given (or that file removed when no model).
+    """
+    con.execute(
+        "create table if not exists linkage.splink_model (model_name varchar, "
+        "splink_version varchar, run_settings varchar, model_json varchar)"
+    )
+    con.execute("delete from linkage.splink_model where model_name = $name", {"name": name})
+    con.execute(
+        "insert into linkage.splink_model by name select $name as model_name, "
+        "$version as splink_version, $settings as run_settings, $text as model_json",
+        {
+            "name": name,
+            "version": splink.__version__,
+            "settings": json.dumps(run_settings, sort_keys=True),
+            "text": text,
+        },
+    )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(text + "\n", encoding="utf-8")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    row = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = $schema and table_name = $table "
+        "and table_catalog = current_database()",
+        {"schema": schema, "table": table},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def load_run_settings(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
+    """Return the linkage settings recorded with model ``name`` (empty if none recorded)."""
+    if not _exists(con, "linkage.splink_model"):
+        return {}
+    row = con.execute(
+        "select run_settings from linkage.splink_model where model_name = $name", {"name": name}
+    ).fetchone()
+    return json.loads(row[0]) if row and row[0] else {}
+
+
+def load_model(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
+    """Return a stored model as a dict (usable as Splink settings), or None if none was trained."""
+    row = con.execute(
+        "select model_json from linkage.splink_model where model_name = $name", {"name": name}
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return json.loads(row[0])
+
+
+def model_path(warehouse: Path, name: str) -> Path:
+    """The file beside the warehouse that holds model ``name``'s JSON."""
+    return warehouse.with_name(f"{warehouse.stem}.splink_{name}.json")

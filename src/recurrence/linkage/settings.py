@@ -1,0 +1,309 @@
+"""Splink comparisons, blocking rules, training rules and thresholds, as named constants.
+
+Two models are defined here:
+
+* **mothers** (``dedupe_only``): one record per mother row of ``case_people`` (one woman in one
+  set of proceedings), compared on her coarsened date of birth, hashed names and their Soundex
+  hashes, and where she lived;
+* **child_births** (``link_only``): children in proceedings against maternity birth records, on the
+  baby's date of birth and sex plus the mother's fields (taken from the mother in the same case).
+
+Every comparison is built from columns that may be missing: a comparison or blocking rule whose
+columns are entirely null in the data is left out (see :func:`mother_settings`), so a field that
+was never supplied lowers recall but never breaks the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from splink import SettingsCreator, block_on
+from splink import comparison_level_library as cll
+from splink import comparison_library as cl
+
+if TYPE_CHECKING:  # Splink's creator classes are internal; used for annotations only
+    from splink.internals.blocking_rule_creator import BlockingRuleCreator
+    from splink.internals.comparison_creator import ComparisonCreator
+    from splink.internals.comparison_level_creator import ComparisonLevelCreator
+
+# --- thresholds and sample sizes ------------------------------------------------------------------
+#: Pairs scored below this match probability are not kept (they never join two records).
+PREDICT_FLOOR = 0.01
+#: Pairs sampled for the clerical review export.
+CLERICAL_SAMPLE_SIZE = 500
+#: Half-width, in match-weight units (log2 Bayes factor), of the band around the threshold from
+#: which clerical pairs are drawn: 3 is a Bayes factor of 8 either side.
+CLERICAL_WEIGHT_BAND = 3.0
+#: Pairs sampled at random to estimate u probabilities.
+U_MAX_PAIRS = 2e6
+#: Largest number of blocked pairs used in one EM session (hash-sampled, so reproducible).
+EM_MAX_PAIRS = 1e6
+#: Assumed recall of the deterministic rules used to estimate the prior match probability.
+MOTHER_PRIOR_RECALL = 0.7
+CHILD_BIRTH_PRIOR_RECALL = 0.8
+#: Largest plausible gap, in days, between a child's recorded date of birth and its birth record's.
+BABY_DOB_NEAR_DAYS = 7
+#: Chunks per side for prediction (1: national-scale prediction fits easily in memory).
+PREDICT_CHUNKS = 1
+
+# --- sources of evidence that two mother records are the same woman ------------------------------
+EVIDENCE_PERSON_ID = "person_id"
+EVIDENCE_SPLINK = "splink"
+EVIDENCE_SHARED_CHILD = "shared_child"
+EVIDENCE_MATERNITY_MOTHER = "maternity_mother"
+ALL_EVIDENCE: tuple[str, ...] = (
+    EVIDENCE_PERSON_ID,
+    EVIDENCE_SPLINK,
+    EVIDENCE_SHARED_CHILD,
+    EVIDENCE_MATERNITY_MOTHER,
+)
+PERSON_ID_EVIDENCE: tuple[str, ...] = (EVIDENCE_PERSON_ID,)
+
+#: Fields the mother model can use; at least one of them must be present for Splink to run.
+MOTHER_FIELDS: tuple[str, ...] = (
+    "birth_year_month",
+    "forename_hash",
+    "surname_hash",
+    "forename_soundex_hash",
+    "surname_soundex_hash",
+    "postcode_district",
+)
+#: Without at least one of these, names and date of birth are all missing: person ids only.
+MOTHER_IDENTIFYING_FIELDS: tuple[str, ...] = (
+    "birth_year_month",
+    "forename_hash",
+    "surname_hash",
+)
+#: Columns both sides of the child-to-birth link share (Splink needs the same columns).
+CHILD_BIRTH_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "baby_birth_date",
+    "baby_sex",
+    "region_code",
+    "la_code",
+    "mother_birth_year_month",
+    "mother_bym_index",
+    "mother_forename_hash",
+    "mother_surname_hash",
+    "mother_forename_soundex_hash",
+    "mother_surname_soundex_hash",
+    "mother_postcode_district",
+    "mother_postcode_area",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A blocking rule on named columns, kept as column names so it can be filtered."""
+
+    columns: tuple[str, ...]
+
+    def creator(self) -> BlockingRuleCreator:
+        """Return the Splink blocking rule."""
+        return block_on(*self.columns)
+
+
+def _rule(*columns: str) -> Rule:
+    return Rule(tuple(columns))
+
+
+# Prediction blocking for mothers. Each rule keeps blocks small (year-month of birth has ~400
+# values, a Soundex code ~1,000), so comparisons grow near-linearly with records; together they
+# catch a surname change (rules 2, 4), a move (1-3), a month out (3, 5) and a missing date of
+# birth (5). Forename and surname alone would be quadratic: common names form huge blocks.
+MOTHER_BLOCKING: tuple[Rule, ...] = (
+    _rule("birth_year_month", "surname_soundex_hash"),
+    _rule("birth_year_month", "forename_soundex_hash"),
+    _rule("forename_hash", "surname_hash", "birth_year"),
+    _rule("birth_year_month", "postcode_district"),
+    _rule("forename_soundex_hash", "surname_soundex_hash", "postcode_area"),
+)
+# Pairs these rules find are taken as almost certain matches when estimating the prior.
+MOTHER_PRIOR_RULES: tuple[Rule, ...] = (_rule("forename_hash", "surname_hash", "birth_year_month"),)
+# Two EM sessions with different blocking, so every comparison gets an m estimate from one.
+MOTHER_EM_RULES: tuple[Rule, ...] = (
+    _rule("birth_year_month", "postcode_area"),
+    _rule("forename_hash", "surname_hash"),
+)
+
+CHILD_BIRTH_BLOCKING: tuple[Rule, ...] = (
+    _rule("baby_birth_date", "mother_birth_year_month"),
+    _rule("baby_birth_date", "mother_surname_soundex_hash"),
+    _rule("baby_birth_date", "mother_forename_soundex_hash"),
+    _rule("baby_birth_date", "mother_postcode_district"),
+)
+CHILD_BIRTH_PRIOR_RULES: tuple[Rule, ...] = (
+    _rule("baby_birth_date", "mother_surname_hash", "mother_birth_year_month"),
+)
+# Every child-birth rule includes the baby's date of birth: the record being linked is the baby,
+# and most fields describe the mother, so a rule on the mother alone would pull in siblings.
+# For the same reason the date-of-birth m probabilities are fixed (BABY_DOB_M), not estimated.
+CHILD_BIRTH_EM_RULES: tuple[Rule, ...] = (
+    _rule("baby_birth_date", "mother_postcode_area"),
+    _rule("baby_birth_date", "mother_birth_year_month"),
+)
+#: m probabilities of the baby date-of-birth levels (exact, within BABY_DOB_NEAR_DAYS, other):
+#: dates of birth are recorded near-perfectly on both sides.
+BABY_DOB_M: tuple[float, float, float] = (0.97, 0.025, 0.005)
+
+
+def _name(col: str, soundex_col: str, other_col: str | None, label: str) -> ComparisonCreator:
+    levels: list[ComparisonLevelCreator] = [
+        cll.NullLevel(col),
+        cll.ExactMatchLevel(col, term_frequency_adjustments=True),
+    ]
+    if other_col is not None:
+        levels.append(
+            cll.CustomLevel(
+                f'"{col}_l" = "{other_col}_r" and "{other_col}_l" = "{col}_r"',
+                label_for_charts="forename and surname swapped",
+            )
+        )
+    levels += [
+        cll.CustomLevel(f'"{soundex_col}_l" = "{soundex_col}_r"', label_for_charts="same Soundex"),
+        cll.ElseLevel(),
+    ]
+    return cl.CustomComparison(levels, output_column_name=label)
+
+
+def _year_month(prefix: str) -> ComparisonCreator:
+    col = f"{prefix}bym_index"
+    diff = f'abs("{col}_l" - "{col}_r")'
+    return cl.CustomComparison(
+        [
+            cll.NullLevel(col),
+            cll.CustomLevel(f"{diff} = 0", label_for_charts="same year-month"),
+            cll.CustomLevel(f"{diff} <= 1", label_for_charts="within one month"),
+            cll.CustomLevel(f"{diff} <= 12", label_for_charts="within a year"),
+            cll.ElseLevel(),
+        ],
+        output_column_name=f"{prefix}birth_year_month",
+    )
+
+
+def _place(prefix: str) -> ComparisonCreator:
+    # Hierarchical: district, then local authority, then postcode area, then region. Region is
+    # always present, so a missing district falls through to the coarser levels, not to null.
+    district, area = f"{prefix}postcode_district", f"{prefix}postcode_area"
+    return cl.CustomComparison(
+        [
+            cll.ExactMatchLevel(district),
+            cll.CustomLevel('"la_code_l" = "la_code_r"', label_for_charts="same authority"),
+            cll.CustomLevel(f'"{area}_l" = "{area}_r"', label_for_charts="same postcode area"),
+            cll.CustomLevel('"region_code_l" = "region_code_r"', label_for_charts="same region"),
+            cll.ElseLevel(),
+        ],
+        output_column_name=f"{prefix}place",
+    )
+
+
+def _baby_dob() -> ComparisonCreator:
+    diff = 'abs(date_diff(\'day\', "baby_birth_date_l", "baby_birth_date_r"))'
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("baby_birth_date"),
+            cll.ExactMatchLevel("baby_birth_date").configure(
+                m_probability=BABY_DOB_M[0], fix_m_probability=True
+            ),
+            cll.CustomLevel(
+                f"{diff} <= {BABY_DOB_NEAR_DAYS}",
+                label_for_charts=f"within {BABY_DOB_NEAR_DAYS} days",
+            ).configure(m_probability=BABY_DOB_M[1], fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=BABY_DOB_M[2], fix_m_probability=True),
+        ],
+        output_column_name="baby_birth_date",
+    )
+
+
+def usable_rules(rules: Sequence[Rule], available: Collection[str]) -> list[Rule]:
+    """Return the rules whose every column is in ``available`` (has at least one value)."""
+    return [r for r in rules if all(c in available for c in r.columns)]
+
+
+def mother_comparisons(available: Collection[str]) -> list[ComparisonCreator]:
+    """Comparisons for the mother model, leaving out those on columns with no values at all.
+
+    Parameters
+    ----------
+    available
+        Columns of ``linkage.mother_records`` that hold at least one non-null value.
+    """
+    comparisons: list[ComparisonCreator] = []
+    if "forename_hash" in available:
+        other = "surname_hash" if "surname_hash" in available else None
+        comparisons.append(_name("forename_hash", "forename_soundex_hash", other, "forename"))
+    if "surname_hash" in available:
+        comparisons.append(_name("surname_hash", "surname_soundex_hash", None, "surname"))
+    if "bym_index" in available:
+        comparisons.append(_year_month(""))
+    comparisons.append(_place(""))
+    return comparisons
+
+
+def mother_settings(available: Collection[str]) -> SettingsCreator:
+    """Splink settings for de-duplicating mother records across proceedings.
+
+    Parameters
+    ----------
+    available
+        Columns of ``linkage.mother_records`` holding at least one value; comparisons and
+        blocking rules on other columns are dropped.
+
+    Returns
+    -------
+    SettingsCreator
+        ``dedupe_only`` settings keyed on ``record_id``.
+    """
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=mother_comparisons(available),
+        blocking_rules_to_generate_predictions=[
+            r.creator() for r in usable_rules(MOTHER_BLOCKING, available)
+        ],
+        additional_columns_to_retain=["person_id", "case_id"],
+        retain_intermediate_calculation_columns=False,
+        linker_uid="mothers",  # fixed, not random, so the saved model is identical on rerun
+    )
+
+
+def child_birth_settings(available: Collection[str]) -> SettingsCreator:
+    """Splink settings for linking children in proceedings to maternity birth records.
+
+    Parameters
+    ----------
+    available
+        Columns holding at least one value on both sides (child records and birth records).
+
+    Returns
+    -------
+    SettingsCreator
+        ``link_only`` settings keyed on ``record_id``.
+    """
+    comparisons: list[ComparisonCreator] = [_baby_dob()]
+    if "baby_sex" in available:
+        comparisons.append(cl.ExactMatch("baby_sex"))
+    if "mother_forename_hash" in available:
+        other = "mother_surname_hash" if "mother_surname_hash" in available else None
+        comparisons.append(
+            _name("mother_forename_hash", "mother_forename_soundex_hash", other, "mother_forename")
+        )
+    if "mother_surname_hash" in available:
+        comparisons.append(
+            _name("mother_surname_hash", "mother_surname_soundex_hash", None, "mother_surname")
+        )
+    if "mother_bym_index" in available:
+        comparisons.append(_year_month("mother_"))
+    comparisons.append(_place("mother_"))
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="record_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[
+            r.creator() for r in usable_rules(CHILD_BIRTH_BLOCKING, available)
+        ],
+        retain_intermediate_calculation_columns=False,
+        linker_uid="child_births",
+    )

@@ -1,0 +1,81 @@
+"""The linkage assets: their place in the graph, their checks, and a run on the sample."""
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import defs as load_defs
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.runner import run_pipeline
+from recurrence.warehouse import connect
+
+LINKAGE_ASSETS = {
+    "linkage/child_births": {"staging/cases", "staging/case_people", "staging/births"},
+    "linkage/mother_keys": {"staging/cases", "staging/case_people", "linkage/child_births"},
+    "linkage/mother_births": {"linkage/mother_keys", "linkage/child_births", "staging/births"},
+    "linkage/summary": {"linkage/mother_keys", "linkage/child_births", "linkage/mother_births"},
+}
+BLOCKING_CHECKS = {
+    ("linkage/mother_keys", "one_mother_key_per_mother_row"),
+    ("linkage/mother_keys", "no_implausibly_large_mother"),
+    ("linkage/child_births", "no_child_linked_to_two_births"),
+}
+
+
+@pytest.fixture
+def dagster_home(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def test_linkage_assets_depend_on_staging_and_each_other():
+    graph = load_defs().resolve_asset_graph()
+    for key, parents in LINKAGE_ASSETS.items():
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.group_name == "linkage"
+        assert {p.to_user_string() for p in node.parent_keys} == parents
+        for word in ("Population", "Unit", "Time window"):
+            assert word in " ".join(node.description.split()), (key, word)
+
+
+def test_linkage_checks_are_blocking():
+    graph = load_defs().resolve_asset_graph()
+    checks = {
+        (spec.asset_key.to_user_string(), spec.name)
+        for spec in (graph.get_check_spec(k) for k in graph.asset_check_keys)
+        if spec.blocking
+    }
+    assert checks >= BLOCKING_CHECKS
+
+
+@pytest.mark.slow
+def test_linkage_runs_on_the_sample_and_its_checks_pass(tmp_path, dagster_home, capsys):
+    warehouse = tmp_path / "wh.duckdb"
+    code = run_pipeline(extract=str(SAMPLE_EXTRACT_DIR), warehouse=str(warehouse))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "linkage/summary" in captured.out
+    con = connect(warehouse, read_only=True)
+    try:
+        keys, person_ids = con.sql(
+            "select count(distinct mother_key), count(distinct person_id) from linkage.mother_keys"
+        ).fetchone()
+        assert 0 < keys < person_ids
+        assert con.sql("select count(*) from linkage.splink_model").fetchone() == (2,)
+    finally:
+        con.close()
+    assert (tmp_path / "wh.splink_mothers.json").is_file()
+
+
+@pytest.mark.slow
+def test_threshold_zero_fails_the_cluster_size_check(tmp_path, dagster_home, capsys):
+    code = run_pipeline(
+        extract=str(SAMPLE_EXTRACT_DIR),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        overrides=["linkage.match_threshold=0.0"],
+        select="group:ingest or group:linkage",
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "no_implausibly_large_mother" in captured.err

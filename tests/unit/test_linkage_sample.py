@@ -1,0 +1,191 @@
+"""Linkage on the bundled synthetic sample, scored against its truth."""
+
+import hashlib
+import shutil
+
+import pytest
+
+from recurrence.config import load_config
+from recurrence.ingest import ingest_extract
+from recurrence.linkage import (
+    evaluate_linkage,
+    export_clerical_sample,
+    link_children_to_births,
+    link_mothers,
+    link_mothers_to_births,
+    summarise_linkage,
+)
+from recurrence.linkage.audit import (
+    count_children_with_several_births,
+    count_mother_rows_without_one_key,
+    count_oversized_mothers,
+)
+from recurrence.linkage.model import model_path
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.warehouse import connect
+
+pytestmark = pytest.mark.slow
+
+TRUTH = SAMPLE_EXTRACT_DIR / "truth"
+RUN = "run (probabilistic, threshold 0.95)"
+BASELINE = "person_id only (baseline)"
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    path = tmp_path_factory.mktemp("staged") / "staged.duckdb"
+    con = connect(path)
+    try:
+        ingest_extract(con, SAMPLE_EXTRACT_DIR, load_config().ingest)
+    finally:
+        con.close()
+    return path
+
+
+def _link(staged, warehouse, *overrides):
+    shutil.copy(staged, warehouse)
+    config = load_config(overrides=list(overrides)).linkage
+    con = connect(warehouse)
+    try:
+        link_children_to_births(con, config, model_file=model_path(warehouse, "child_births"))
+        result = link_mothers(con, config, model_file=model_path(warehouse, "mothers"))
+        link_mothers_to_births(con)
+        summarise_linkage(con)
+    finally:
+        con.close()
+    return result
+
+
+@pytest.fixture(scope="module")
+def linked(staged, tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("linked") / "wh.duckdb"
+    _link(staged, warehouse)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def scores(linked):
+    return evaluate_linkage(linked, TRUTH, thresholds=(0.99,))
+
+
+def _snapshot(warehouse):
+    con = connect(warehouse, read_only=True)
+    try:
+        tables = con.sql(
+            "select table_name from information_schema.tables where table_schema = 'linkage' "
+            "order by 1"
+        ).fetchall()
+        return {
+            t: hashlib.sha256(
+                repr(con.sql(f"select * from linkage.{t}").fetchall()).encode()
+            ).hexdigest()
+            for (t,) in tables
+        }
+    finally:
+        con.close()
+
+
+def test_mothers_beat_the_person_id_baseline(scores):
+    run, baseline = scores.mothers[RUN], scores.mothers[BASELINE]
+    assert run["pairwise_f1"] >= 0.98
+    assert run["pairwise_precision"] >= 0.98
+    assert run["bcubed_f1"] >= 0.99
+    assert run["share_women_exact"] >= 0.98
+    assert baseline["pairwise_precision"] == pytest.approx(1.0)
+    assert run["pairwise_f1"] >= baseline["pairwise_f1"] + 0.05
+
+
+def test_each_source_of_evidence_adds_recall(scores):
+    by = scores.evidence
+    assert by[BASELINE]["pairwise_f1"] == pytest.approx(scores.mothers[BASELINE]["pairwise_f1"])
+    for label in ("+ splink", "+ shared child", "+ maternity mother id"):
+        assert by[label]["pairwise_recall"] > by[BASELINE]["pairwise_recall"], label
+    assert by["all evidence"]["pairwise_f1"] >= by["+ splink"]["pairwise_f1"]
+    assert by["all evidence"]["pairwise_f1"] == pytest.approx(scores.mothers[RUN]["pairwise_f1"])
+
+
+def test_children_link_to_their_births(scores):
+    run, rule = scores.child_births["run"], scores.child_births["exact_rule"]
+    assert run["f1"] >= 0.97
+    assert run["precision"] >= 0.99
+    assert run["f1"] > rule["f1"]
+    assert scores.mother_births["run"]["f1"] >= 0.97
+
+
+def test_outputs_pass_the_blocking_checks(linked):
+    con = connect(linked, read_only=True)
+    try:
+        assert count_mother_rows_without_one_key(con) == 0
+        assert count_oversized_mothers(con, load_config().linkage.max_cases_per_mother) == 0
+        assert count_children_with_several_births(con) == 0
+        models = con.sql(
+            "select model_name, model_json is not null from linkage.splink_model order by 1"
+        ).fetchall()
+        assert models == [("child_births", True), ("mothers", True)]
+        rates = dict(
+            con.sql(
+                "select measure, rate from linkage.summary where breakdown = 'all' "
+                "and rate is not null"
+            ).fetchall()
+        )
+        assert 0.9 < rates["child_linked_to_birth"] <= 1
+        regions = con.sql(
+            "select count(*) from linkage.summary "
+            "where measure = 'child_linked_to_birth' and breakdown = 'region'"
+        ).fetchone()
+        assert regions[0] >= 9
+    finally:
+        con.close()
+    assert model_path(linked, "mothers").is_file()
+
+
+def test_rerun_is_identical(staged, linked, tmp_path):
+    again = tmp_path / "again.duckdb"
+    _link(staged, again)
+    assert _snapshot(again) == _snapshot(linked)
+    for name in ("mothers", "child_births"):
+        assert model_path(again, name).read_bytes() == model_path(linked, name).read_bytes()
+
+
+def test_person_id_method_is_the_baseline(staged, tmp_path):
+    warehouse = tmp_path / "pid.duckdb"
+    result = _link(staged, warehouse, 'linkage.method="person_id"')
+    assert result.mother_keys == result.person_ids
+    scores = evaluate_linkage(warehouse, TRUTH, evidence_sets={}, thresholds=())
+    (label,) = [k for k in scores.mothers if k.startswith("run")]
+    assert scores.mothers[label] == scores.mothers[BASELINE]
+
+
+def test_threshold_zero_merges_implausibly(staged, tmp_path):
+    warehouse = tmp_path / "zero.duckdb"
+    _link(staged, warehouse, "linkage.match_threshold=0.0")
+    con = connect(warehouse, read_only=True)
+    try:
+        assert count_oversized_mothers(con, load_config().linkage.max_cases_per_mother) > 0
+    finally:
+        con.close()
+
+
+def test_missing_postcodes_degrade_gracefully(staged, tmp_path):
+    warehouse = tmp_path / "nopc.duckdb"
+    shutil.copy(staged, warehouse)
+    con = connect(warehouse)
+    con.execute("update staging.case_people set postcode_district = null")
+    con.close()
+    staged_without = tmp_path / "staged_nopc.duckdb"
+    shutil.move(warehouse, staged_without)
+    result = _link(staged_without, warehouse)
+    assert any("postcode_district" in m for m in result.messages)
+    scores = evaluate_linkage(warehouse, TRUTH, evidence_sets={}, thresholds=())
+    (label,) = [k for k in scores.mothers if k.startswith("run")]
+    assert scores.mothers[label]["pairwise_f1"] >= 0.95
+
+
+def test_clerical_sample_has_comparison_vectors_and_no_raw_ids(linked, tmp_path):
+    out = tmp_path / "clerical.csv"
+    pairs = export_clerical_sample(linked, out)
+    assert 0 < pairs <= 500
+    header = out.read_text().splitlines()[0].split(",")
+    assert any(c.startswith("gamma_") for c in header)
+    assert "match_weight" in header
+    assert not {"person_id_l", "case_id_l"} & set(header)
