@@ -45,6 +45,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config_file=args.config,
         overrides=args.set or [],
         select=args.select,
+        verbose=args.verbose,
     )
 
 
@@ -100,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help="DuckDB warehouse file (default: paths.warehouse)")
     run.add_argument(
         "--select", help="Dagster asset selection, e.g. 'group:ingest' (default: everything)"
+    )
+    run.add_argument(
+        "--verbose", action="store_true", help="also show Splink's model-training messages"
     )
     _add_config_options(run)
     run.set_defaults(func=_cmd_run)

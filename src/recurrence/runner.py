@@ -6,6 +6,7 @@ dagster, so the import happens inside the functions.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -57,6 +58,7 @@ def run_pipeline(
     overrides: Sequence[str] = (),
     select: str | None = None,
     quiet: bool = False,
+    verbose: bool = False,
 ) -> int:
     """Materialise the asset graph (or a selection of it) through Dagster, printing progress.
 
@@ -70,6 +72,8 @@ def run_pipeline(
         A Dagster asset selection string such as ``"group:ingest"``; default everything.
     quiet
         Print only the outcome.
+    verbose
+        Also show the linkage library's own training messages.
 
     Returns
     -------
@@ -80,9 +84,14 @@ def run_pipeline(
 
     from pipelines.definitions import defs as load_defs
 
-    # Analysts see our progress lines, not Dagster's notices about its own beta APIs.
+    # Analysts see our progress lines, not Dagster's notices about its own beta APIs nor Splink's
+    # training chatter (its messages stay in each step's compute log in the UI).
     for category in (dg.BetaWarning, dg.PreviewWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category)
+    splink_logger = logging.getLogger("splink")
+    splink_logger.setLevel(logging.INFO if verbose else logging.ERROR)
+    if verbose and not splink_logger.handlers:
+        splink_logger.addHandler(logging.StreamHandler(sys.stderr))
 
     extra = list(overrides)
     if extract:

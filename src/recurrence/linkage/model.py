@@ -131,7 +131,9 @@ def train_linker(
         The trained linker.
     """
     frames = [db_api.register(table, dataset_display_name=name) for table, name in inputs]
-    linker = Linker(frames if len(frames) > 1 else frames[0], settings)
+    # log_level=None: Splink would otherwise attach its own stderr handler at INFO; the caller
+    # (the command line, or Dagster's compute logs) decides what is shown.
+    linker = Linker(frames if len(frames) > 1 else frames[0], settings, log_level=None)
     training = linker.training
     if prior_rules:
         training.estimate_probability_two_random_records_match(
