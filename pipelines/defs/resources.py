@@ -10,7 +10,14 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from recurrence.config import ENV_CONFIG, ENV_EXTRACT, ENV_WAREHOUSE, Config, load_config
+from recurrence.config import (
+    ENV_CONFIG,
+    ENV_EXTRACT,
+    ENV_WAREHOUSE,
+    Config,
+    load_config,
+    path_overrides,
+)
 from recurrence.warehouse import connect
 
 
@@ -18,21 +25,21 @@ class RecurrenceResource(dg.ConfigurableResource):
     """The run's configuration (``defaults.toml`` + a config file + overrides) and warehouse.
 
     Every field may be set in the run config (Dagster UI launchpad) to choose the extract, the
-    warehouse and the definitions of one run.
+    warehouse, the reports folder and the definitions of one run.
     """
 
     config_file: str | None = None
     overrides: list[str] = Field(default_factory=list)
     extract: str | None = None
     warehouse: str | None = None
+    reports: str | None = None
 
     def load(self) -> Config:
         """Return the merged configuration, with ``extract`` and ``warehouse`` applied on top."""
-        overrides = list(self.overrides)
-        if self.extract:
-            overrides.append(f"paths.extract={_toml_string(self.extract)}")
-        if self.warehouse:
-            overrides.append(f"paths.warehouse={_toml_string(self.warehouse)}")
+        overrides = [
+            *self.overrides,
+            *path_overrides(extract=self.extract, warehouse=self.warehouse, reports=self.reports),
+        ]
         return load_config(self.config_file, overrides)
 
     @contextmanager
@@ -44,10 +51,6 @@ class RecurrenceResource(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
-
-
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dg.definitions

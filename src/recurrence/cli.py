@@ -42,6 +42,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_pipeline(
         extract=args.extract,
         warehouse=args.warehouse,
+        reports=args.reports,
         config_file=args.config,
         overrides=args.set or [],
         select=args.select,
@@ -99,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the pipeline on an extract (through Dagster)")
     run.add_argument("--extract", help="extract folder (default: paths.extract in the config)")
     run.add_argument("--warehouse", help="DuckDB warehouse file (default: paths.warehouse)")
+    run.add_argument(
+        "--reports", help="folder for published outputs, one subfolder per run (paths.reports)"
+    )
     run.add_argument(
         "--select", help="Dagster asset selection, e.g. 'group:ingest' (default: everything)"
     )

@@ -186,6 +186,24 @@ def _coerce(section: str, name: str, value: Any, default: Any, source: str) -> A
     return value
 
 
+def path_overrides(
+    *, extract: str | None = None, warehouse: str | None = None, reports: str | None = None
+) -> list[str]:
+    """``--set`` style overrides for the paths given (absent ones are left to the config).
+
+    Examples
+    --------
+    >>> path_overrides(extract="/data/x")
+    ['paths.extract="/data/x"']
+    """
+    out = []
+    for name, value in (("extract", extract), ("warehouse", warehouse), ("reports", reports)):
+        if value:
+            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            out.append(f'paths.{name}="{escaped}"')
+    return out
+
+
 def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -> Config:
     """Load the configuration: defaults, then a user file, then ``section.key=value`` overrides.
 

@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from recurrence.config import ENV_CONFIG, ENV_EXTRACT, ENV_WAREHOUSE, Config, load_config
+from recurrence.config import (
+    ENV_CONFIG,
+    ENV_EXTRACT,
+    ENV_WAREHOUSE,
+    Config,
+    load_config,
+    path_overrides,
+)
 from recurrence.paths import PROJECT_ROOT
 
 
@@ -38,6 +45,7 @@ def run_config_for(
     warehouse: str | None,
     config_file: str | None,
     overrides: Sequence[str],
+    reports: str | None = None,
 ) -> dict[str, Any]:
     """Dagster run config selecting the extract, warehouse and definitions of one run."""
     resource_config: dict[str, Any] = {"overrides": list(overrides)}
@@ -47,6 +55,8 @@ def run_config_for(
         resource_config["extract"] = str(Path(extract).resolve())
     if warehouse:
         resource_config["warehouse"] = str(Path(warehouse).resolve())
+    if reports:
+        resource_config["reports"] = str(Path(reports).resolve())
     return {"resources": {"recurrence": {"config": resource_config}}}
 
 
@@ -54,6 +64,7 @@ def run_pipeline(
     *,
     extract: str | None = None,
     warehouse: str | None = None,
+    reports: str | None = None,
     config_file: str | None = None,
     overrides: Sequence[str] = (),
     select: str | None = None,
@@ -64,8 +75,8 @@ def run_pipeline(
 
     Parameters
     ----------
-    extract, warehouse
-        Override ``paths.extract`` and ``paths.warehouse`` for this run.
+    extract, warehouse, reports
+        Override ``paths.extract``, ``paths.warehouse`` and ``paths.reports`` for this run.
     config_file, overrides
         As for :func:`recurrence.config.load_config`.
     select
@@ -93,18 +104,25 @@ def run_pipeline(
     if verbose and not splink_logger.handlers:
         splink_logger.addHandler(logging.StreamHandler(sys.stderr))
 
-    extra = list(overrides)
-    if extract:
-        extra.append(f'paths.extract="{Path(extract).resolve()}"')
-    if warehouse:
-        extra.append(f'paths.warehouse="{Path(warehouse).resolve()}"')
+    extra = [
+        *overrides,
+        *path_overrides(
+            extract=extract and str(Path(extract).resolve()),
+            warehouse=warehouse and str(Path(warehouse).resolve()),
+            reports=reports and str(Path(reports).resolve()),
+        ),
+    ]
     config = load_config(config_file, extra)  # fail fast, before Dagster starts, on a bad setting
     _prepare_dagster_home(config)
 
     definitions = load_defs()
     job = definitions.resolve_implicit_global_asset_job_def()
     run_config = run_config_for(
-        extract=extract, warehouse=warehouse, config_file=config_file, overrides=overrides
+        extract=extract,
+        warehouse=warehouse,
+        config_file=config_file,
+        overrides=overrides,
+        reports=reports,
     )
     run_config["loggers"] = (
         {"console": {"config": {"log_level": "CRITICAL"}}} if quiet else {"progress": {}}

@@ -52,7 +52,9 @@ def test_linkage_checks_are_blocking():
 @pytest.mark.slow
 def test_linkage_runs_on_the_sample_and_its_checks_pass(tmp_path, dagster_home, capsys):
     warehouse = tmp_path / "wh.duckdb"
-    code = run_pipeline(extract=str(SAMPLE_EXTRACT_DIR), warehouse=str(warehouse))
+    code = run_pipeline(
+        extract=str(SAMPLE_EXTRACT_DIR), warehouse=str(warehouse), reports=str(tmp_path / "rep")
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "linkage/summary" in captured.out

@@ -42,6 +42,7 @@ def _snapshot(warehouse):
 def test_run_on_sample_succeeds_and_rerun_is_identical(tmp_path, dagster_home, capsys):
     warehouse = tmp_path / "wh.duckdb"
     args = ["run", "--extract", str(SAMPLE_EXTRACT_DIR), "--warehouse", str(warehouse)]
+    args += ["--reports", str(tmp_path / "reports")]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "staging/cases" in out
@@ -67,7 +68,12 @@ def test_run_stops_with_one_clear_message_for_a_missing_file(tmp_path, dagster_h
     shutil.copytree(SAMPLE_EXTRACT_DIR, extract, ignore=shutil.ignore_patterns("truth"))
     for name in ("births.csv", "births.parquet"):
         (extract / name).unlink(missing_ok=True)
-    code = main(["run", "--extract", str(extract), "--warehouse", str(tmp_path / "wh.duckdb")])
+    code = main(
+        [
+            *("run", "--extract", str(extract), "--warehouse", str(tmp_path / "wh.duckdb")),
+            *("--reports", str(tmp_path / "reports")),
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "births" in err
