@@ -1,0 +1,1 @@
+"""Rates stage: newborns and infants in care proceedings per 10,000 live births."""

@@ -1,0 +1,145 @@
+"""Rates: newborns and infants in care proceedings per 10,000 live births, and what is released."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from pipelines.defs.ingest.assets import EXTRACT_INFO, user_errors_as_failure
+from pipelines.defs.resources import RecurrenceResource
+from recurrence.publish import write_outputs
+from recurrence.rates import (
+    build_live_births,
+    build_newborn_children,
+    build_newborn_rates,
+    headline_rates,
+    publish_newborn_rates,
+    write_published,
+)
+
+GROUP = "rates"
+CASES = dg.AssetKey(["staging", "cases"])
+CASE_PEOPLE = dg.AssetKey(["staging", "case_people"])
+BIRTHS = dg.AssetKey(["staging", "births"])
+LIVE_BIRTHS = dg.AssetKey(["staging", "live_births"])
+NEWBORN_CHILDREN = dg.AssetKey(["analysis", "newborn_children"])
+LIVE_BIRTHS_BY_YEAR = dg.AssetKey(["analysis", "live_births_by_region_year"])
+NEWBORN_RATES = dg.AssetKey(["analysis", "newborn_rates"])
+PUBLISHED_RATES = dg.AssetKey(["published", "newborn_rates"])
+REPORT_FILES = dg.AssetKey(["reports", "newborn_rates"])
+
+
+@dg.asset(key=NEWBORN_CHILDREN, group_name=GROUP, deps=[CASES, CASE_PEOPLE])
+def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Children in care proceedings, aged at entry and placed in a year.
+
+    Population: every child row of staging.case_people in a set of care proceedings
+    (ingest.care_application_types). Unit: one row per child per set, with age at entry in days
+    (issue date minus birth date; 0 when born after the issue date) and the financial or calendar
+    year of the issue date; `counted` marks the first set of each child in each year. Time
+    window: the whole extract. Children without a birth date are kept with a null age.
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        s = build_newborn_children(con, config.rates, config.ingest.care_application_types)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": s.rows,
+            "children_counted": s.counted,
+            "children_without_birth_date": s.without_birth_date,
+            "children_added_at_birth": s.added_at_birth,
+            "year_type": config.rates.year_type,
+        }
+    )
+
+
+@dg.asset(key=LIVE_BIRTHS_BY_YEAR, group_name=GROUP, deps=[BIRTHS, LIVE_BIRTHS])
+def live_births_by_region_year(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Live births by the mother's region (and local authority) of residence and year.
+
+    Population: live births in staging.live_births when supplied, otherwise counted from
+    staging.births. Unit: one row per region (la_code null) or local authority per year, with
+    its source. Time window: every year with births; financial years from calendar-year totals
+    take three quarters of year Y and one quarter of year Y+1.
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        sources = build_live_births(con, config.rates)
+    return dg.MaterializeResult(metadata={"rows_by_source": dg.MetadataValue.json(sources)})
+
+
+@dg.asset(
+    key=NEWBORN_RATES,
+    group_name=GROUP,
+    deps=[NEWBORN_CHILDREN, LIVE_BIRTHS_BY_YEAR, EXTRACT_INFO],
+)
+def newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Newborns and infants in care proceedings per 10,000 live births, unsuppressed.
+
+    Population: children counted in analysis.newborn_children, over live births. Unit: one row
+    per geography (England and Wales, country, region, local authority) x year x age band, with
+    children, live births, the rate and its 95% interval. Time window: whole years covered by
+    the extract. For the warehouse only: never released as it stands.
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        table = build_newborn_rates(con, config.rates)
+    years = sorted(table["year"].unique().to_list())
+    return dg.MaterializeResult(
+        metadata={
+            "rows": table.height,
+            "years": f"{years[0]} to {years[-1]}" if years else "(none)",
+            "ci_method": config.rates.ci_method,
+        }
+    )
+
+
+@dg.asset(key=PUBLISHED_RATES, group_name=GROUP, deps=[NEWBORN_RATES])
+def published_newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """The releasable newborn and infant rates, after disclosure control.
+
+    Population and unit as analysis.newborn_rates: one row per geography x year x age band.
+    Counts under disclosure.min_cell (and zeros) are suppressed, with secondary suppression so
+    no hidden count can be worked out from totals; rates and intervals of hidden counts are
+    hidden. Time window: whole years covered by the extract.
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        rates = con.sql("select * from analysis.newborn_rates").pl()
+        table, stats = publish_newborn_rates(
+            rates, config.disclosure, ci_method=config.rates.ci_method
+        )
+        write_published(con, table)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": table.height,
+            "cells_suppressed_primary": stats["primary"],
+            "cells_suppressed_secondary": stats["secondary"],
+            "min_cell": config.disclosure.min_cell,
+            # Taken from the released table, so only published numbers reach the metadata.
+            "headline": dg.MetadataValue.json(headline_rates(table)),
+        }
+    )
+
+
+@dg.asset(key=REPORT_FILES, group_name=GROUP, deps=[PUBLISHED_RATES])
+def newborn_rate_files(
+    context: AssetExecutionContext, recurrence: RecurrenceResource
+) -> dg.MaterializeResult:
+    """The released files: newborn_rates.csv, newborn_rates.xlsx and the figures.
+
+    Population and unit as published.newborn_rates (one CSV row per geography x year x age
+    band); written to reports/<run_id>/ only after every blocking disclosure check on the
+    published table has passed. Time window: whole years covered by the extract.
+    """
+    config = recurrence.load()
+    folder = Path(config.paths.reports) / context.run_id
+    with user_errors_as_failure(), recurrence.connect() as con:
+        table = con.sql("select * from published.newborn_rates").pl()
+    files = write_outputs(table, folder, config)
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "files": dg.MetadataValue.json([p.name for p in files.all]),
+        }
+    )

@@ -1,0 +1,96 @@
+"""The rates assets: their place in the graph, their blocking checks, and a run on the sample."""
+
+import csv
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import defs as load_defs
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.runner import run_pipeline
+from recurrence.warehouse import connect
+
+RATES_ASSETS = {
+    "analysis/newborn_children": {"staging/cases", "staging/case_people"},
+    "analysis/live_births_by_region_year": {"staging/births", "staging/live_births"},
+    "analysis/newborn_rates": {
+        "analysis/newborn_children",
+        "analysis/live_births_by_region_year",
+        "audit/extract_info",
+    },
+    "published/newborn_rates": {"analysis/newborn_rates"},
+    "reports/newborn_rates": {"published/newborn_rates"},
+}
+BLOCKING_CHECKS = {
+    ("analysis/newborn_rates", "areas_sum_to_totals"),
+    ("analysis/newborn_rates", "denominators_positive"),
+    ("published/newborn_rates", "no_small_count_visible"),
+    ("published/newborn_rates", "no_suppressed_cell_derivable"),
+    ("published/newborn_rates", "rates_of_hidden_counts_hidden"),
+}
+
+
+@pytest.fixture
+def dagster_home(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def test_rates_assets_depend_on_staging_and_each_other():
+    graph = load_defs().resolve_asset_graph()
+    for key, parents in RATES_ASSETS.items():
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.group_name == "rates"
+        assert {p.to_user_string() for p in node.parent_keys} == parents
+        assert len(node.description) > 40
+        assert "Time window" in " ".join(node.description.split()), key
+
+
+def test_rates_checks_are_blocking():
+    graph = load_defs().resolve_asset_graph()
+    checks = {
+        (spec.asset_key.to_user_string(), spec.name)
+        for spec in (graph.get_check_spec(k) for k in graph.asset_check_keys)
+        if spec.blocking
+    }
+    assert checks >= BLOCKING_CHECKS
+
+
+@pytest.mark.slow
+def test_rates_run_on_the_sample_and_publish_safe_files(tmp_path, dagster_home, capsys):
+    warehouse = tmp_path / "wh.duckdb"
+    reports = tmp_path / "reports"
+    code = run_pipeline(
+        extract=str(SAMPLE_EXTRACT_DIR),
+        warehouse=str(warehouse),
+        reports=str(reports),
+        select="group:ingest or group:rates",
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    (run_folder,) = list(reports.iterdir())
+    names = {p.name for p in run_folder.iterdir()}
+    assert names == {
+        "newborn_rates.csv",
+        "newborn_rates.xlsx",
+        "newborn_rates_by_region.png",
+        "newborn_rates_by_region.svg",
+        "newborn_rates_funnel.png",
+        "newborn_rates_funnel.svg",
+    }
+    with (run_folder / "newborn_rates.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    con = connect(warehouse, read_only=True)
+    try:
+        published = con.sql("select count(*) from published.newborn_rates").fetchone()[0]
+    finally:
+        con.close()
+    assert len(rows) == published > 0
+    for row in rows:
+        if row["children"] != "[c]":
+            assert int(row["children"]) >= 10
+    assert {"england_and_wales", "country", "region", "local_authority"} == {
+        r["geography_level"] for r in rows
+    }

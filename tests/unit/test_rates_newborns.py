@@ -1,0 +1,341 @@
+"""Newborn and infant rates: the counting rules on hand-made data, and the sample's truth."""
+
+import datetime as dt
+import re
+
+import numpy as np
+import polars as pl
+import pytest
+
+from recurrence.config import load_config
+from recurrence.ingest import ingest_extract
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.rates import (
+    age_bands,
+    build_live_births,
+    build_newborn_children,
+    build_newborn_rates,
+    headline_rates,
+    publish_newborn_rates,
+)
+from recurrence.rates.audit import (
+    derivable_hidden_cells,
+    hidden_values_shown,
+    nonpositive_denominators,
+    totals_that_do_not_add_up,
+    visible_small_counts,
+)
+from recurrence.rates.newborns import disclosure_structure
+from recurrence.synth import calibration as cal
+from recurrence.warehouse import connect
+
+TRUTH = SAMPLE_EXTRACT_DIR / "truth" / "newborn_counts.csv"
+NE, NW = "E12000001", "E12000002"
+
+
+def rates_for(con, *overrides):
+    config = load_config(overrides=list(overrides))
+    build_newborn_children(con, config.rates, config.ingest.care_application_types)
+    build_live_births(con, config.rates)
+    return config, build_newborn_rates(con, config.rates)
+
+
+# --- hand-made warehouse ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    con = connect(tmp_path / "tiny.duckdb")
+    con.execute(
+        """
+        create table staging.cases (source_row bigint, case_id varchar, issue_date date,
+            application_type varchar, region_code varchar, la_code varchar,
+            final_hearing_date date, outcome varchar);
+        create table staging.case_people (source_row bigint, case_id varchar, person_id varchar,
+            role varchar, birth_date date, birth_year_month varchar, sex varchar);
+        create table staging.births (source_row bigint, birth_id varchar, baby_birth_date date,
+            region_code varchar, la_code varchar, live_birth boolean);
+        create table staging.live_births (source_row bigint, region_code varchar, year bigint,
+            live_births bigint);
+        create table audit.extract_info (extract_end_date date, source varchar);
+        insert into audit.extract_info values ('2022-03-31', 'test');
+        insert into staging.cases values
+            (1, 'c1', '2020-05-10', 's31_care', 'E12000001', 'LA1', null, null),
+            (2, 'c2', '2020-09-01', 's31_supervision', 'E12000001', 'LA1', null, null),
+            (3, 'c3', '2020-06-01', 'epo', 'E12000001', 'LA1', null, null),
+            (4, 'c4', '2021-02-01', 's31_care', 'E12000002', null, null, null),
+            (5, 'c5', '2021-03-30', 's31_care', 'E12000002', 'LA2', null, null),
+            (6, 'c6', '2020-04-01', 's31_care', 'W92000004', 'LA3', null, null);
+        insert into staging.case_people values
+            -- aged 3 days at issue: newborn and infant
+            (1, 'c1', 'k1', 'child', '2020-05-07', null, 'F'),
+            -- the same child again in the same year: counted only in c1
+            (2, 'c2', 'k1', 'child', '2020-05-07', null, 'F'),
+            -- born after the issue date (added at birth): age 0, in the issue's year
+            (3, 'c2', 'k2', 'child', '2020-10-15', null, 'M'),
+            -- aged 20 days: infant only
+            (4, 'c1', 'k3', 'child', '2020-04-20', null, 'M'),
+            -- an EPO is not care proceedings
+            (5, 'c3', 'k4', 'child', '2020-05-30', null, 'M'),
+            -- no birth date: cannot be aged, but is counted and reported
+            (6, 'c4', 'k5', 'child', null, null, 'U'),
+            -- 2 years old: in neither band; the mother row is not a child
+            (7, 'c5', 'k6', 'child', '2019-03-01', null, 'F'),
+            (8, 'c5', 'm1', 'mother', null, '1990-01', 'F'),
+            -- Wales, aged 13 days
+            (9, 'c6', 'k7', 'child', '2020-03-19', null, 'F');
+        """
+    )
+    rows = []
+    for i, (region, la, day) in enumerate(
+        [
+            (NE, "LA1", "2020-06-01"),
+            (NE, "LA1", "2021-01-01"),
+            (NW, "LA2", "2020-07-01"),
+            (NW, None, "2021-03-31"),
+            ("W92000004", "LA3", "2020-04-01"),
+            (NE, "LA1", "2020-03-31"),
+            (NE, "LA1", "2021-04-01"),
+        ]
+    ):
+        rows.append((i, f"b{i}", dt.date.fromisoformat(day), region, la, True))
+    rows.append((99, "b99", dt.date(2020, 8, 1), NE, "LA1", False))  # a stillbirth
+    con.executemany("insert into staging.births values (?, ?, ?, ?, ?, ?)", rows)
+    yield con
+    con.close()
+
+
+def test_children_rules(tiny):
+    config = load_config()
+    summary = build_newborn_children(tiny, config.rates, config.ingest.care_application_types)
+    kids = tiny.sql("select * from analysis.newborn_children order by case_id, person_id").pl()
+    assert summary.rows == 7  # the EPO child and the mother are out
+    assert summary.counted == 6
+    assert summary.without_birth_date == 1
+    assert summary.added_at_birth == 1
+    k1 = kids.filter(pl.col("person_id") == "k1")
+    assert k1["counted"].to_list() == [True, False]
+    k2 = kids.filter(pl.col("person_id") == "k2").row(0, named=True)
+    assert (k2["age_at_entry_days"], k2["year"], k2["newborn"]) == (0, "2020/21", True)
+    k3 = kids.filter(pl.col("person_id") == "k3").row(0, named=True)
+    assert (k3["newborn"], k3["infant"]) == (False, True)
+    k5 = kids.filter(pl.col("person_id") == "k5").row(0, named=True)
+    assert k5["age_at_entry_days"] is None
+    assert k5["counted"]
+    k7 = kids.filter(pl.col("person_id") == "k7").row(0, named=True)
+    assert (k7["year"], k7["newborn"]) == ("2020/21", True)
+
+
+def test_newborn_days_seven(tiny):
+    config = load_config(overrides=["rates.newborn_days=7"])
+    build_newborn_children(tiny, config.rates, config.ingest.care_application_types)
+    newborns = tiny.sql(
+        "select count(*) from analysis.newborn_children where counted and newborn"
+    ).fetchone()[0]
+    assert newborns == 2  # k1 (3 days) and k2 (added at birth); k7 is 13 days
+    assert age_bands(config.rates) == ("under 7 days", "under 1 year")
+
+
+def test_counts_and_denominators_by_area(tiny):
+    _, rates = rates_for(tiny)
+    # 2019/20 starts before the first issue date; 2021/22 ends on the extract end date.
+    assert sorted(rates["year"].unique()) == ["2020/21", "2021/22"]
+    rates = rates.filter(pl.col("year") == "2020/21")
+    row = {
+        (r["geography_level"], r["geography_code"], r["age_band"]): r
+        for r in rates.iter_rows(named=True)
+    }
+    ne = row[("region", NE, "under 14 days")]
+    assert (ne["children"], ne["live_births"]) == (2, 2)
+    assert ne["rate_per_10000"] == pytest.approx(10_000.0)
+    assert row[("region", NE, "under 1 year")]["children"] == 3
+    nw = row[("region", NW, "under 1 year")]
+    assert (nw["children"], nw["children_without_birth_date"], nw["live_births"]) == (0, 1, 2)
+    assert row[("country", "W92000004", "under 14 days")]["children"] == 1
+    assert row[("country", "E92000001", "under 1 year")]["children"] == 3
+    assert row[("england_and_wales", "K04000001", "under 1 year")]["live_births"] == 5
+    assert row[("local_authority", "LA2", "under 1 year")]["live_births"] == 1
+    assert row[("local_authority", "LA2", "under 1 year")]["geography_name"] == "LA2"
+    assert ne["geography_name"] == "North East"
+    assert totals_that_do_not_add_up(rates).is_empty()
+    assert nonpositive_denominators(rates) == 0
+
+
+def test_only_whole_years_are_kept(tiny):
+    tiny.execute("update audit.extract_info set extract_end_date = '2022-03-30'")
+    _, rates = rates_for(tiny)
+    assert sorted(rates["year"].unique()) == ["2020/21"]
+    tiny.execute("update audit.extract_info set extract_end_date = '2021-03-30'")
+    _, rates = rates_for(tiny)
+    assert rates.is_empty()
+
+
+def test_supplied_calendar_births_are_apportioned_to_financial_years(tiny):
+    tiny.execute(
+        "insert into staging.live_births values (1, 'E12000001', 2020, 1000), "
+        "(2, 'E12000001', 2021, 1201), (3, 'E12000002', 2020, 400), (4, 'E12000002', 2021, 800),"
+        "(5, 'W92000004', 2020, 100), (6, 'W92000004', 2021, 100)"
+    )
+    config = load_config()
+    assert build_live_births(tiny, config.rates) == {"births": 5, "live_births_apportioned": 3}
+    region = tiny.sql(
+        "select region_code, year, live_births from analysis.live_births_by_region_year "
+        "where la_code is null order by 1"
+    ).fetchall()
+    assert region == [
+        (NE, "2020/21", 1050),  # round((3 * 1000 + 1201) / 4) = round(1050.25)
+        (NW, "2020/21", 500),
+        ("W92000004", "2020/21", 100),
+    ]
+    calendar = load_config(overrides=['rates.year_type="calendar"'])
+    build_live_births(tiny, calendar.rates)
+    assert tiny.sql(
+        "select count(*) from analysis.live_births_by_region_year where source = 'live_births'"
+    ).fetchone() == (6,)
+
+
+# --- the synthetic sample against its ground truth ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    con = connect(tmp_path_factory.mktemp("rates") / "sample.duckdb")
+    ingest_extract(con, SAMPLE_EXTRACT_DIR, load_config().ingest)
+    yield con
+    con.close()
+
+
+def truth(year_type):
+    return pl.read_csv(TRUTH, schema_overrides={"year": pl.String}).filter(
+        pl.col("year_type") == year_type
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("year_type", "days", "column"),
+    [
+        ("financial", 14, "newborns_under_14_days"),
+        ("financial", 7, "newborns_under_7_days"),
+        ("calendar", 14, "newborns_under_14_days"),
+    ],
+)
+def test_every_rate_matches_the_truth(sample, year_type, days, column):
+    _, rates = rates_for(sample, f'rates.year_type="{year_type}"', f"rates.newborn_days={days}")
+    areas = rates.filter(pl.col("geography_level").is_in(["region", "country"])).filter(
+        pl.col("geography_code") != "E92000001"
+    )
+    expected = truth(year_type).select(
+        pl.col("region_code").alias("geography_code"),
+        "year",
+        pl.col(column).alias("newborn"),
+        pl.col("infants_under_1_year").alias("infant"),
+        pl.col("live_births").alias("births_truth"),
+    )
+    got = areas.join(expected, on=["geography_code", "year"], how="left")
+    assert got["births_truth"].null_count() == 0
+    want = np.where(got["band_order"] == 1, got["newborn"], got["infant"])
+    np.testing.assert_array_equal(got["children"].to_numpy(), want)
+    np.testing.assert_array_equal(got["live_births"].to_numpy(), got["births_truth"].to_numpy())
+    np.testing.assert_allclose(
+        got["rate_per_10000"].to_numpy(), want / got["births_truth"].to_numpy() * 10_000, rtol=0
+    )
+    # Every whole year of the truth is there; only the partial first calendar year is left out.
+    years = set(truth(year_type)["year"]) - set(rates["year"])
+    assert years == (set() if year_type == "financial" else {"2008"})
+    assert totals_that_do_not_add_up(rates).is_empty()
+
+
+@pytest.mark.slow
+def test_true_rate_lies_in_the_interval_at_about_the_nominal_rate(sample):
+    _, rates = rates_for(sample, 'rates.year_type="calendar"')
+    areas = rates.filter(
+        pl.col("geography_level").is_in(["region", "country"])
+        & (pl.col("geography_code") != "E92000001")
+        & (pl.col("band_order") == 1)
+    )
+    true_rate = np.array(
+        [
+            cal.interpolate(cal.NEWBORN_14D_RATE_ENGLAND, int(year))
+            * cal.NEWBORN_REGION_EFFECT[code]
+            for code, year in areas.select("geography_code", "year").iter_rows()
+        ]
+    )
+    inside = (areas["ci_lower"].to_numpy() <= true_rate) & (
+        true_rate <= areas["ci_upper"].to_numpy()
+    )
+    assert len(inside) == 150
+    assert 0.92 <= inside.mean() <= 1.0
+
+
+@pytest.mark.slow
+def test_published_table_is_safe_and_its_visible_rates_are_exact(sample):
+    config, rates = rates_for(sample)
+    published, stats = publish_newborn_rates(rates, config.disclosure, ci_method="exact")
+    assert stats["primary"] > 0
+    # The sample's authority codes include E92000001 (England's code): still named by their code.
+    authorities = published.filter(pl.col("geography_level") == "local_authority")
+    assert "E92000001" in authorities["geography_code"].to_list()
+    assert (authorities["geography_name"] == authorities["geography_code"]).all()
+    assert visible_small_counts(published, min_cell=10) == 0
+    assert hidden_values_shown(published) == 0
+    assert derivable_hidden_cells(rates, published) == []
+    visible = published.filter(~pl.col("suppressed"))
+    assert visible.height > 0
+    headline = headline_rates(published)
+    assert "England and Wales, 2023/24, under 14 days" in headline
+    assert all(
+        v == "[c]" or re.fullmatch(r"[\d.]+ \([\d.]+-[\d.]+\)", v) for v in headline.values()
+    )
+    joined = visible.join(
+        rates.select("geography_level", "geography_code", "year", "age_band", "children"),
+        on=["geography_level", "geography_code", "year", "age_band"],
+        suffix="_true",
+    )
+    np.testing.assert_array_equal(joined["children"], joined["children_true"])
+    np.testing.assert_allclose(
+        joined["rate_per_10000"].to_numpy(),
+        joined["children_true"].to_numpy() / joined["live_births"].to_numpy() * 10_000,
+        rtol=0,
+    )
+
+
+@pytest.mark.slow
+def test_rounding_hides_exact_counts_in_rates(sample):
+    _config, rates = rates_for(sample)
+    rounded = load_config(overrides=["disclosure.rounding_base=5"]).disclosure
+    published, _ = publish_newborn_rates(rates, rounded, ci_method="exact")
+    visible = published.filter(~pl.col("suppressed"))
+    assert (visible["children"] % 5 == 0).all()
+    np.testing.assert_allclose(
+        visible["rate_per_10000"].to_numpy(),
+        visible["children"].to_numpy() / visible["live_births"].to_numpy() * 10_000,
+    )
+
+
+@pytest.mark.slow
+def test_the_checks_catch_a_tampered_table(sample):
+    config, rates = rates_for(sample)
+    published, _ = publish_newborn_rates(rates, config.disclosure, ci_method="exact")
+    key = ["geography_level", "geography_code", "year", "age_band"]
+    hidden = {tuple(r) for r in published.filter(pl.col("suppressed")).select(key).iter_rows()}
+    values, relations, _ = disclosure_structure(rates)
+    # A relation with exactly two hidden cells: reveal one and the other can be worked out.
+    pair = next(
+        [c for c in r.cells if c in hidden]
+        for r in relations
+        if sum(c in hidden for c in r.cells) == 2
+    )
+    target = dict(zip(key, pair[0], strict=True))
+    is_target = pl.all_horizontal(pl.col(k) == v for k, v in target.items())
+    tampered = published.with_columns(
+        children=pl.when(is_target).then(pl.lit(values[pair[0]])).otherwise(pl.col("children")),
+        suppressed=pl.when(is_target).then(False).otherwise(pl.col("suppressed")),
+    )
+    assert pair[1] in {e.cell for e in derivable_hidden_cells(rates, tampered)}
+    if values[pair[0]] < 10:
+        assert visible_small_counts(tampered, min_cell=10) == 1
+    leaky = published.with_columns(
+        rate_per_10000=pl.when(is_target).then(1.0).otherwise(pl.col("rate_per_10000"))
+    )
+    assert hidden_values_shown(leaky) == 1
