@@ -1,0 +1,149 @@
+"""Recurrence: mothers returning to court with another set of care proceedings."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from pipelines.defs.ingest.assets import EXTRACT_INFO, user_errors_as_failure
+from pipelines.defs.resources import RecurrenceResource
+from recurrence.survival import (
+    CI_TRANSFORM,
+    build_cohort,
+    build_cox,
+    build_estimates,
+    build_sensitivity,
+    publish_estimates,
+)
+
+GROUP = "recurrence"
+CASES = dg.AssetKey(["staging", "cases"])
+CASE_PEOPLE = dg.AssetKey(["staging", "case_people"])
+MOTHER_KEYS = dg.AssetKey(["linkage", "mother_keys"])
+COHORT = dg.AssetKey(["analysis", "recurrence_cohort"])
+ESTIMATES = dg.AssetKey(["analysis", "recurrence_estimates"])
+COX = dg.AssetKey(["analysis", "cox_hazard_ratios"])
+SENSITIVITY = dg.AssetKey(["analysis", "recurrence_linkage_sensitivity"])
+PUBLISHED = dg.AssetKey(["published", "recurrence_estimates"])
+
+
+@dg.asset(key=COHORT, group_name=GROUP, deps=[CASES, CASE_PEOPLE, MOTHER_KEYS, EXTRACT_INFO])
+def recurrence_cohort(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Birth mothers in a first observed set of care proceedings, and their first return.
+
+    Population: every mother_key in care proceedings (ingest.care_application_types); in_cohort
+    marks those whose index set is after the look-back (recurrence.lookback_years from the start
+    of the data). Unit: one row per mother with index case, event case, time in days, event flag
+    (recurrence.event) and covariates at index. Time window: index issue date to the extract end
+    date (censoring).
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        s = build_cohort(con, config)
+    return dg.MaterializeResult(
+        metadata={
+            "mothers": s.mothers,
+            "mothers_in_cohort": s.in_cohort,
+            "mothers_excluded_by_lookback": s.mothers - s.in_cohort,
+            "returns": s.events,
+            "event": config.recurrence.event,
+            "lookback_years": config.recurrence.lookback_years,
+            "extract_end_date": s.extract_end_date.isoformat(),
+        }
+    )
+
+
+@dg.asset(key=ESTIMATES, group_name=GROUP, deps=[COHORT])
+def recurrence_estimates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Kaplan–Meier chance of return by each horizon, overall and by covariate (unsuppressed).
+
+    Population: mothers in analysis.recurrence_cohort with in_cohort. Unit: one row per group
+    (all, or one level of a covariate) and horizon (recurrence.report_years), with the
+    cumulative probability of return, its 95% confidence interval, mothers at start, still at
+    risk and returned. Time window: from each mother's index issue date up to each horizon.
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        table = build_estimates(con, config)
+    headline = table.filter(
+        (table["group_variable"] == "all")
+        & (table["horizon_years"] == config.recurrence.horizon_years)
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "rows": table.height,
+            "headline_estimate": float(headline["estimate"][0]) if headline.height else -1.0,
+            "horizon_years": config.recurrence.horizon_years,
+            "ci_transform": CI_TRANSFORM,
+        }
+    )
+
+
+@dg.asset(key=COX, group_name=GROUP, deps=[COHORT])
+def cox_hazard_ratios(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Cox model of return: hazard ratios of each covariate level at index, with PH check.
+
+    Population: mothers in analysis.recurrence_cohort with in_cohort and no unknown covariate.
+    Unit: one row per covariate level against its reference, with hazard ratio, 95% CI and
+    p-value; the proportional-hazards test is in analysis.cox_ph_test. Time window: index
+    issue date to recurrence.horizon_years later (censored there) or the extract end.
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        result = build_cox(con, config)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": result.hazard_ratios.height,
+            "mothers": result.n_mothers,
+            "returns": result.n_events,
+            "stratified_for_non_proportional_hazards": dg.MetadataValue.json(
+                list(result.stratified)
+            ),
+            "smallest_ph_p_value": float(result.ph_test["p_value"].min() or 1.0),
+        }
+    )
+
+
+@dg.asset(key=SENSITIVITY, group_name=GROUP, deps=[COHORT])
+def recurrence_linkage_sensitivity(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """The headline chance of return with linkage beside person_id-only linkage.
+
+    Population: mothers in care proceedings after the look-back, identified by mother_key
+    and, for comparison, by person_id alone. Unit: one row per identification, with the
+    Kaplan–Meier estimate at recurrence.horizon_years, 95% CI, mothers and returns. Time window:
+    index issue date to the horizon.
+    """
+    config = recurrence.load()
+    with user_errors_as_failure(), recurrence.connect() as con:
+        frame = build_sensitivity(con, config)
+    values = dict(zip(frame["linkage"], frame["estimate"], strict=True))
+    return dg.MaterializeResult(
+        metadata={f"estimate_{k}": float(v) for k, v in values.items()}
+        | {"difference": float(values["mother_key"] - values["person_id"])}
+    )
+
+
+@dg.asset(key=PUBLISHED, group_name=GROUP, deps=[ESTIMATES, COX])
+def published_recurrence_estimates(
+    context: AssetExecutionContext, recurrence: RecurrenceResource
+) -> dg.MaterializeResult:
+    """Released chance of return and hazard ratios, with small groups suppressed.
+
+    Population: as analysis.recurrence_estimates and analysis.cox_hazard_ratios. Unit: one row
+    per group and horizon; a row resting on fewer than disclosure.min_cell mothers, mothers at
+    risk or returns is hidden, with secondary suppression. Time window: up to each horizon.
+    Also written to reports/<run_id>/recurrence_estimates.csv and cox_hazard_ratios.csv.
+    """
+    config = recurrence.load()
+    out_dir = Path(config.paths.reports) / context.run_id
+    with user_errors_as_failure(), recurrence.connect() as con:
+        published = publish_estimates(con, config, out_dir)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": published.estimates.height,
+            "rows_suppressed": int(published.estimates["suppressed"].sum()),
+            "hazard_ratios_suppressed": int(published.hazard_ratios["suppressed"].sum()),
+            "min_cell": config.disclosure.min_cell,
+            "files": dg.MetadataValue.json([str(p) for p in published.files]),
+        }
+    )

@@ -1,0 +1,171 @@
+"""Cox proportional-hazards model of return, with a check of proportional hazards.
+
+Covariates are the categorical covariates at index (:data:`recurrence.survival.cohort.COVARIATES`),
+each coded against a reference level (:data:`REFERENCE_LEVELS`). Time is in days (so tie handling
+barely matters; lifelines uses Efron), censored at the headline horizon. Mothers with a covariate
+recorded as ``unknown`` are left out (complete cases). Proportional hazards are tested with
+lifelines' scaled Schoenfeld residual test against rank of time, one test per coefficient; a
+covariate with a coefficient failing it at :data:`PH_ALPHA` after a Bonferroni correction for the
+number of coefficients tested is moved into the strata of the final model (its hazard ratios are
+then not estimated, and the result says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import polars as pl
+from lifelines import CoxPHFitter
+from lifelines.statistics import proportional_hazard_test
+
+from recurrence.survival.cohort import COVARIATES, REFERENCE_LEVELS
+from recurrence.survival.km import horizon_days
+
+#: Columns of ``analysis.cox_hazard_ratios`` and ``cox_hazard_ratios.csv``, in order.
+COX_COLUMNS: tuple[str, ...] = (
+    "variable",
+    "level",
+    "hazard_ratio",
+    "ci_lower",
+    "ci_upper",
+    "p_value",
+)
+PH_COLUMNS: tuple[str, ...] = ("variable", "level", "test_statistic", "p_value", "stratified")
+PH_ALPHA = 0.05
+_SEP = "="
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """Hazard ratios, the proportional-hazards test and what was stratified.
+
+    ``hazard_ratios`` has :data:`COX_COLUMNS` plus ``n_mothers`` and ``n_events`` in each level
+    (used for disclosure control, not published).
+    """
+
+    hazard_ratios: pl.DataFrame
+    ph_test: pl.DataFrame
+    stratified: tuple[str, ...]
+    n_mothers: int
+    n_events: int
+
+
+def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd.DataFrame:
+    """Dummy-coded design matrix (the one polars→pandas boundary of the Cox model)."""
+    limit = horizon_days(years)
+    keep = cohort.filter(
+        pl.all_horizontal(pl.col(c).cast(pl.String) != "unknown" for c in covariates)
+    )
+    frame = keep.select(
+        pl.min_horizontal("time_days", pl.lit(limit)).cast(pl.Float64).alias("time_days"),
+        (pl.col("event") & (pl.col("time_days") <= limit)).cast(pl.Int8).alias("event"),
+        *(pl.col(c).cast(pl.String) for c in covariates),
+    )
+    columns: list[pl.Expr] = [pl.col("time_days"), pl.col("event")]
+    for c in covariates:
+        ref = REFERENCE_LEVELS.get(c)
+        levels = sorted(frame[c].unique().to_list())
+        if ref not in levels:
+            ref = frame[c].mode().sort()[0]
+        columns += [
+            (pl.col(c) == level).cast(pl.Int8).alias(f"{c}{_SEP}{level}")
+            for level in levels
+            if level != ref
+        ]
+    return frame.select(columns).to_pandas()
+
+
+def _split(name: str) -> tuple[str, str]:
+    variable, _, level = name.partition(_SEP)
+    return variable, level
+
+
+def fit_cox(
+    cohort: pl.DataFrame,
+    *,
+    covariates: Sequence[str] = COVARIATES,
+    horizon_years: float = 7,
+    ph_alpha: float = PH_ALPHA,
+) -> CoxResult:
+    """Fit the Cox model of return, test proportional hazards and stratify where it fails.
+
+    Parameters
+    ----------
+    cohort
+        One row per mother with ``time_days``, ``event`` and the covariates.
+    covariates
+        Categorical covariates to model.
+    horizon_years
+        Follow-up is censored here.
+    ph_alpha
+        Family-wise level of the proportional-hazards tests: a covariate is stratified when one
+        of its levels has a p-value below ``ph_alpha`` divided by the number of levels tested.
+
+    Returns
+    -------
+    CoxResult
+        Hazard ratios (columns :data:`COX_COLUMNS`) and the PH test (columns
+        :data:`PH_COLUMNS`).
+    """
+    design = _design(cohort, covariates, horizon_years)
+    # Levels with no variation or no events cannot be estimated; drop them rather than fail.
+    dummies = [c for c in design.columns if c not in ("time_days", "event")]
+    usable = [
+        c for c in dummies if design[c].sum() > 0 and design.loc[design[c] == 1, "event"].sum() > 0
+    ]
+    design = design[["time_days", "event", *usable]]
+    cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
+    test = proportional_hazard_test(cph, design, time_transform="rank")
+    p_by_level = dict(zip(test.summary.index, test.summary["p"], strict=True))
+    stat_by_level = dict(zip(test.summary.index, test.summary["test_statistic"], strict=True))
+    threshold = ph_alpha / max(len(p_by_level), 1)
+    failing = sorted({_split(k)[0] for k, p in p_by_level.items() if p < threshold})
+    if failing:
+        keep_cols = [c for c in usable if _split(c)[0] not in failing]
+        strata = design[["time_days", "event", *keep_cols]].copy()
+        original = _design(cohort, covariates, horizon_years)
+        strata["_stratum"] = (
+            original[[c for c in original.columns if _split(c)[0] in failing]]
+            .astype(str)
+            .agg("".join, axis=1)
+        )
+        cph = CoxPHFitter().fit(
+            strata, duration_col="time_days", event_col="event", strata=["_stratum"]
+        )
+    summary = cph.summary
+    counts = {
+        k: (int(design[k].sum()), int(design.loc[design[k] == 1, "event"].sum()))
+        for k in summary.index
+    }
+    ratios = pl.DataFrame(
+        {
+            "variable": [_split(k)[0] for k in summary.index],
+            "level": [_split(k)[1] for k in summary.index],
+            "hazard_ratio": summary["exp(coef)"].to_numpy(dtype=float),
+            "ci_lower": summary["exp(coef) lower 95%"].to_numpy(dtype=float),
+            "ci_upper": summary["exp(coef) upper 95%"].to_numpy(dtype=float),
+            "p_value": summary["p"].to_numpy(dtype=float),
+            "n_mothers": [counts[k][0] for k in summary.index],
+            "n_events": [counts[k][1] for k in summary.index],
+        },
+        schema_overrides={"n_mothers": pl.Int64, "n_events": pl.Int64},
+    )
+    ph = pl.DataFrame(
+        {
+            "variable": [_split(k)[0] for k in p_by_level],
+            "level": [_split(k)[1] for k in p_by_level],
+            "test_statistic": np.array(list(stat_by_level.values()), dtype=float),
+            "p_value": np.array(list(p_by_level.values()), dtype=float),
+            "stratified": [_split(k)[0] in failing for k in p_by_level],
+        }
+    )
+    return CoxResult(
+        ratios.sort("variable", "level"),
+        ph.sort("variable", "level"),
+        tuple(failing),
+        len(design),
+        int(design["event"].sum()),
+    )

@@ -1,0 +1,333 @@
+"""The recurrence stage's steps over the warehouse: estimates, Cox model, sensitivity, release.
+
+Each function reads ``analysis.recurrence_cohort`` (built by
+:func:`recurrence.survival.cohort.build_cohort`), writes one table and returns what the
+orchestration reports as metadata.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from recurrence.config import Config
+from recurrence.publish import atomic_write
+from recurrence.survival.cohort import COHORT_TABLE, person_id_cohort, read_cohort
+from recurrence.survival.cox import COX_COLUMNS, PH_COLUMNS, CoxResult, fit_cox
+from recurrence.survival.estimates import (
+    ESTIMATE_COLUMNS,
+    estimate_table,
+    suppress_estimates,
+)
+from recurrence.survival.km import horizon_days, kaplan_meier
+
+ESTIMATES_TABLE = "analysis.recurrence_estimates"
+COX_TABLE = "analysis.cox_hazard_ratios"
+PH_TABLE = "analysis.cox_ph_test"
+SENSITIVITY_TABLE = "analysis.recurrence_linkage_sensitivity"
+PUBLISHED_TABLE = "published.recurrence_estimates"
+PUBLISHED_COX_TABLE = "published.cox_hazard_ratios"
+ESTIMATES_CSV = "recurrence_estimates.csv"
+COX_CSV = "cox_hazard_ratios.csv"
+SENSITIVITY_COLUMNS: tuple[str, ...] = (
+    "linkage",
+    "horizon_years",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "n_at_start",
+    "n_events",
+)
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    schema = table.split(".")[0]
+    con.execute(f"create schema if not exists {schema}")
+    con.register("_frame", frame.to_arrow())
+    try:
+        con.execute(f"create or replace table {table} as select * from _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def build_estimates(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
+    """Write ``analysis.recurrence_estimates`` (unsuppressed) and return it.
+
+    Parameters
+    ----------
+    con
+        Warehouse holding the cohort.
+    config
+        Run configuration (``recurrence.report_years``).
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns :data:`recurrence.survival.estimates.ESTIMATE_COLUMNS`.
+    """
+    table = estimate_table(read_cohort(con), config.recurrence.report_years)
+    _write(con, ESTIMATES_TABLE, table)
+    return table
+
+
+def build_cox(con: duckdb.DuckDBPyConnection, config: Config) -> CoxResult:
+    """Fit the Cox model on the cohort; write ``analysis.cox_hazard_ratios`` and the PH test.
+
+    Parameters
+    ----------
+    con
+        Warehouse holding the cohort.
+    config
+        Run configuration (``recurrence.horizon_years`` censors follow-up).
+
+    Returns
+    -------
+    CoxResult
+        The fitted model's hazard ratios and proportional-hazards test.
+    """
+    result = fit_cox(read_cohort(con), horizon_years=config.recurrence.horizon_years)
+    _write(con, COX_TABLE, result.hazard_ratios)
+    _write(con, PH_TABLE, result.ph_test.select(PH_COLUMNS))
+    return result
+
+
+def build_sensitivity(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
+    """The headline-horizon estimate with linkage and with ``person_id`` only, side by side.
+
+    Parameters
+    ----------
+    con
+        Warehouse holding the cohort and its inputs.
+    config
+        Run configuration.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns :data:`SENSITIVITY_COLUMNS`, one row per linkage (``mother_key``,
+        ``person_id``); also written to ``analysis.recurrence_linkage_sensitivity``.
+    """
+    years = config.recurrence.horizon_years
+    rows = []
+    for name, cohort in (
+        ("mother_key", read_cohort(con)),
+        ("person_id", person_id_cohort(con, config)),
+    ):
+        p = kaplan_meier(
+            cohort["time_days"].to_numpy(),
+            cohort["event"].to_numpy(),
+            np.array([horizon_days(years)]),
+        )
+        rows.append(
+            (
+                name,
+                years,
+                float(p.estimate[0]),
+                float(p.ci_lower[0]),
+                float(p.ci_upper[0]),
+                p.n_at_start,
+                int(p.n_events[0]),
+            )
+        )
+    frame = pl.DataFrame(rows, schema=list(SENSITIVITY_COLUMNS), orient="row")
+    _write(con, SENSITIVITY_TABLE, frame)
+    return frame
+
+
+@dataclass(frozen=True)
+class Published:
+    """What was released: the tables and the files written."""
+
+    estimates: pl.DataFrame
+    hazard_ratios: pl.DataFrame
+    files: tuple[Path, ...]
+
+
+def _suppress_cox(ratios: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
+    hide = (pl.col("n_mothers") < min_cell) | (pl.col("n_events") < min_cell)
+    values = ["hazard_ratio", "ci_lower", "ci_upper", "p_value"]
+    return ratios.with_columns(hide.alias("suppressed")).with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in values
+    )
+
+
+def _write_csv(path: Path, frame: pl.DataFrame, columns: tuple[str, ...], symbol: str) -> Path:
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(columns)
+            for row in frame.select(columns).iter_rows():
+                out.writerow(
+                    symbol if v is None else (f"{v:.6g}" if isinstance(v, float) else v)
+                    for v in row
+                )
+
+    return atomic_write(path, write)
+
+
+def publish_estimates(
+    con: duckdb.DuckDBPyConnection, config: Config, out_dir: Path | None
+) -> Published:
+    """Suppress small groups, write the published tables and (if ``out_dir``) the CSV files.
+
+    Estimates: see :func:`recurrence.survival.estimates.suppress_estimates`. Hazard ratios: a
+    level with fewer than ``disclosure.min_cell`` mothers or returns is hidden. Hidden values are
+    null in the warehouse and ``disclosure.symbol`` in the CSV files.
+
+    Parameters
+    ----------
+    con
+        Warehouse holding ``analysis.recurrence_estimates`` and ``analysis.cox_hazard_ratios``.
+    config
+        Run configuration (``disclosure``).
+    out_dir
+        Folder for ``recurrence_estimates.csv`` and ``cox_hazard_ratios.csv``, or None.
+
+    Returns
+    -------
+    Published
+        The released tables and the files written.
+    """
+    min_cell = config.disclosure.min_cell
+    estimates = suppress_estimates(
+        con.sql(f"select * from {ESTIMATES_TABLE}").pl(), min_cell=min_cell
+    )
+    ratios = _suppress_cox(con.sql(f"select * from {COX_TABLE}").pl(), min_cell=min_cell)
+    _write(con, PUBLISHED_TABLE, estimates)
+    _write(con, PUBLISHED_COX_TABLE, ratios.select(*COX_COLUMNS, "suppressed"))
+    files: tuple[Path, ...] = ()
+    if out_dir is not None:
+        symbol = config.disclosure.symbol
+        files = (
+            _write_csv(out_dir / ESTIMATES_CSV, estimates, ESTIMATE_COLUMNS, symbol),
+            _write_csv(out_dir / COX_CSV, ratios, COX_COLUMNS, symbol),
+        )
+    return Published(estimates, ratios, files)
+
+
+def count_mothers_not_in_one_row(
+    con: duckdb.DuckDBPyConnection, application_types: tuple[str, ...]
+) -> dict[str, int]:
+    """Mothers in care proceedings without exactly one cohort row, and cohort rows of nobody.
+
+    Parameters
+    ----------
+    con
+        Warehouse holding the cohort, ``linkage.mother_keys`` and ``staging.cases``.
+    application_types
+        The application types that are care proceedings.
+
+    Returns
+    -------
+    dict
+        ``missing`` (mothers with no row), ``duplicated`` (mothers with several rows) and
+        ``unexpected`` (rows whose mother_key is not a mother in care proceedings).
+    """
+    row = con.execute(
+        f"""
+        with expected as (
+            select distinct k.mother_key
+            from linkage.mother_keys as k
+            inner join staging.cases as c on k.case_id = c.case_id
+            where list_contains($types, c.application_type)
+        ),
+        counted as (select mother_key, count(*) as n from {COHORT_TABLE} group by mother_key)
+        select
+            (select count(*) from expected anti join counted using (mother_key)),
+            (select count(*) from counted where n > 1),
+            (select count(*) from counted anti join expected using (mother_key))
+        """,
+        {"types": list(application_types)},
+    ).fetchone() or (0, 0, 0)
+    return {"missing": int(row[0]), "duplicated": int(row[1]), "unexpected": int(row[2])}
+
+
+def count_bad_follow_up(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Cohort rows whose follow-up is negative, runs past the extract end, or is inconsistent.
+
+    Parameters
+    ----------
+    con
+        Warehouse holding the cohort.
+
+    Returns
+    -------
+    dict
+        ``negative`` (time_days < 0 or null), ``past_extract_end`` (index or event date after the
+        censoring date, or time beyond it) and ``inconsistent`` (an event without an event date
+        equal to index + time, or a censored row not followed to the censoring date).
+    """
+    row = con.sql(
+        f"""
+        select
+            count(*) filter (where time_days is null or time_days < 0),
+            count(*) filter (
+                where index_issue_date > censor_date
+                or event_issue_date > censor_date
+                or index_issue_date + cast(time_days as integer) > censor_date
+            ),
+            count(*) filter (
+                where (event and event_issue_date - index_issue_date != time_days)
+                or (not event and censor_date - index_issue_date != time_days)
+                or (event and event_issue_date <= index_issue_date)
+            )
+        from {COHORT_TABLE}
+        """
+    ).fetchone() or (0, 0, 0)
+    return {"negative": int(row[0]), "past_extract_end": int(row[1]), "inconsistent": int(row[2])}
+
+
+def count_non_monotone(estimates: pl.DataFrame) -> int:
+    """Groups whose estimate or event count falls as the horizon grows (should be none).
+
+    Parameters
+    ----------
+    estimates
+        Columns :data:`recurrence.survival.estimates.ESTIMATE_COLUMNS` (nulls are skipped).
+
+    Returns
+    -------
+    int
+        Number of (group, horizon) steps where the estimate or ``n_events`` decreases or
+        ``n_at_risk`` increases.
+    """
+    steps = (
+        estimates.drop_nulls("estimate")
+        .sort("group_variable", "group_value", "horizon_years")
+        .with_columns(
+            (pl.col(c).diff().over("group_variable", "group_value")).alias(f"d_{c}")
+            for c in ("estimate", "n_events", "n_at_risk")
+        )
+    )
+    bad = steps.filter(
+        (pl.col("d_estimate") < -1e-12) | (pl.col("d_n_events") < 0) | (pl.col("d_n_at_risk") > 0)
+    )
+    return bad.height
+
+
+def count_published_below_min_cell(published: pl.DataFrame, *, min_cell: int) -> int:
+    """Published (not hidden) estimates resting on fewer than ``min_cell`` mothers or returns.
+
+    Parameters
+    ----------
+    published
+        Output of :func:`recurrence.survival.estimates.suppress_estimates`.
+    min_cell
+        Disclosure threshold.
+
+    Returns
+    -------
+    int
+        Rows with a visible estimate but a count under the threshold (should be none).
+    """
+    visible = published.filter(pl.col("estimate").is_not_null())
+    return visible.filter(
+        (pl.col("n_at_start") < min_cell)
+        | (pl.col("n_at_risk") < min_cell)
+        | (pl.col("n_events") < min_cell)
+    ).height

@@ -1,0 +1,151 @@
+"""The recurrence assets: their place in the graph, their checks, and a run on the sample."""
+
+import csv
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from pipelines.definitions import defs as load_defs
+from recurrence.config import load_config
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.runner import run_pipeline
+from recurrence.survival import (
+    COX_COLUMNS,
+    ESTIMATE_COLUMNS,
+    build_cohort,
+    horizon_days,
+    product_limit,
+    read_cohort,
+)
+from recurrence.warehouse import connect
+
+RECURRENCE_ASSETS = {
+    "analysis/recurrence_cohort": {
+        "staging/cases",
+        "staging/case_people",
+        "linkage/mother_keys",
+        "audit/extract_info",
+    },
+    "analysis/recurrence_estimates": {"analysis/recurrence_cohort"},
+    "analysis/cox_hazard_ratios": {"analysis/recurrence_cohort"},
+    "analysis/recurrence_linkage_sensitivity": {"analysis/recurrence_cohort"},
+    "published/recurrence_estimates": {
+        "analysis/recurrence_estimates",
+        "analysis/cox_hazard_ratios",
+    },
+}
+BLOCKING_CHECKS = {
+    ("analysis/recurrence_cohort", "every_mother_in_exactly_one_row"),
+    ("analysis/recurrence_cohort", "follow_up_within_extract"),
+    ("analysis/recurrence_estimates", "estimates_non_empty_and_monotone"),
+    ("published/recurrence_estimates", "no_published_estimate_below_min_cell"),
+}
+
+
+def test_recurrence_assets_depend_on_linkage_and_each_other():
+    graph = load_defs().resolve_asset_graph()
+    for key, parents in RECURRENCE_ASSETS.items():
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.group_name == "recurrence"
+        assert {p.to_user_string() for p in node.parent_keys} == parents
+        for word in ("Population", "Unit", "Time window"):
+            assert word in " ".join(node.description.split()), (key, word)
+
+
+def test_recurrence_checks_are_blocking():
+    graph = load_defs().resolve_asset_graph()
+    checks = {
+        (spec.asset_key.to_user_string(), spec.name)
+        for spec in (graph.get_check_spec(k) for k in graph.asset_check_keys)
+        if spec.blocking
+    }
+    assert checks >= BLOCKING_CHECKS
+
+
+def _truth_estimate(truth_dir, event_column):
+    mothers = pl.read_csv(truth_dir / "mothers.csv").filter(pl.col("first_case_id").is_not_null())
+    returned = mothers[event_column].is_not_null() & (
+        mothers[event_column] <= mothers["censor_days"]
+    )
+    time = np.where(returned, mothers[event_column].fill_null(0), mothers["censor_days"])
+    return product_limit(time, returned.to_numpy(), np.array([horizon_days(7)]))
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recurrence")
+    home = root / "dagster_home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        code = run_pipeline(
+            extract=str(SAMPLE_EXTRACT_DIR),
+            warehouse=str(root / "wh.duckdb"),
+            overrides=[f'paths.reports="{root / "reports"}"'],
+            select="group:ingest or group:linkage or group:recurrence",
+            quiet=True,
+        )
+    return code, root
+
+
+@pytest.mark.slow
+def test_sample_run_passes_its_checks_and_writes_the_published_files(sample_run):
+    code, root = sample_run
+    assert code == 0
+    (run_dir,) = (root / "reports").iterdir()
+    with (run_dir / "recurrence_estimates.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == ESTIMATE_COLUMNS
+    assert len(rows) > 20
+    with (run_dir / "cox_hazard_ratios.csv").open(encoding="utf-8") as handle:
+        assert tuple(next(csv.reader(handle))) == COX_COLUMNS
+    con = connect(root / "wh.duckdb", read_only=True)
+    try:
+        assert con.sql("select count(*) from published.recurrence_estimates").fetchone()[0] == (
+            len(rows) - 1
+        )
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_sample_estimate_is_within_the_truth_interval_and_person_id_only_is_low(sample_run):
+    code, root = sample_run
+    assert code == 0
+    truth = _truth_estimate(SAMPLE_EXTRACT_DIR / "truth", "return_new_child_days")
+    con = connect(root / "wh.duckdb", read_only=True)
+    try:
+        linked = con.sql(
+            "select estimate from analysis.recurrence_estimates "
+            "where group_variable = 'all' and horizon_years = 7"
+        ).fetchone()[0]
+        sensitivity = dict(
+            con.sql(
+                "select linkage, estimate from analysis.recurrence_linkage_sensitivity"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert truth.ci_lower[0] <= linked <= truth.ci_upper[0]
+    assert sensitivity["mother_key"] == pytest.approx(linked)
+    # The April 2014 system change gave mothers new person_ids: without linkage returns are lost.
+    assert sensitivity["person_id"] < truth.ci_lower[0]
+
+
+@pytest.mark.slow
+def test_any_return_on_the_sample_is_within_the_truth_interval(sample_run):
+    code, root = sample_run
+    assert code == 0
+    truth = _truth_estimate(SAMPLE_EXTRACT_DIR / "truth", "return_any_days")
+    con = connect(root / "wh.duckdb")
+    try:
+        build_cohort(con, load_config(), event="any")
+        cohort = read_cohort(con)
+    finally:
+        con.close()
+    linked = product_limit(
+        cohort["time_days"].to_numpy(), cohort["event"].to_numpy(), np.array([horizon_days(7)])
+    )
+    assert truth.ci_lower[0] <= linked.estimate[0] <= truth.ci_upper[0]
