@@ -166,7 +166,8 @@ def _report(result: Any, elapsed: float) -> int:
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             ok = False
             error = event.event_specific_data.error
-            print(f"  FAILED {event.step_key}: {_failure_message(error)}", file=sys.stderr)
+            step = (event.step_key or "").replace("__", "/")
+            print(f"  FAILED {step}: {_failure_message(error)}", file=sys.stderr)
     ok = ok and result.success
     status = "finished" if ok else "FAILED"
     print(
