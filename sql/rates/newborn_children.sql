@@ -4,15 +4,44 @@
 --   financial (April-March, '2016/17') or calendar ('2016') year of the issue date. A child counts
 --   once per set (the contract's key is case_id, person_id); a child in two or more sets in the
 --   same year is counted only in the first (earliest issue_date, then case_id): counted = true.
+--   A child is identified by child_key: its linked maternity birth_id where it has one, so a
+--   child given two person_ids (a duplicate record, the April 2014 system change) is still one
+--   child; otherwise its person_id. Two child rows of the same set are always two children: a
+--   birth linked to two person_ids of one set (twins given one birth by the linkage) identifies
+--   neither, and those person_ids fall back to person_id.
 --   Children with no birth_date keep their row with a null age so they are reported, not lost.
--- Inputs: staging.cases, staging.case_people (role = 'child').
+-- Inputs: staging.cases, staging.case_people (role = 'child'), linkage.child_births.
 -- Parameters: $care_application_types (list of application types counted as care proceedings),
 --   $year_type ('financial' or 'calendar'), $newborn_days, $infant_days.
 create or replace table analysis.newborn_children as
-with children as (
+-- Births that two different person_ids of one set link to cannot tell those children apart.
+with ambiguous_births as (
+    select distinct birth_id
+    from linkage.child_births
+    where birth_id is not null
+    group by case_id, birth_id
+    having count(distinct person_id) > 1
+),
+
+child_keys as (
+    select
+        l.case_id,
+        l.person_id,
+        l.birth_id,
+        case
+            when l.birth_id is not null and a.birth_id is null then 'birth:' || l.birth_id
+            else 'person:' || l.person_id
+        end as child_key
+    from linkage.child_births as l
+    left join ambiguous_births as a on l.birth_id = a.birth_id
+),
+
+children as (
     select
         c.case_id,
         p.person_id,
+        coalesce(k.child_key, 'person:' || p.person_id) as child_key,
+        k.birth_id,
         c.issue_date,
         p.birth_date,
         c.region_code,
@@ -25,6 +54,7 @@ with children as (
         end as age_at_entry_days
     from staging.cases as c
     inner join staging.case_people as p on c.case_id = p.case_id
+    left join child_keys as k on p.case_id = k.case_id and p.person_id = k.person_id
     where
         p.role = 'child'
         and list_contains($care_application_types, c.application_type)
@@ -62,6 +92,8 @@ labelled as (
 select
     case_id,
     person_id,
+    child_key,
+    birth_id,
     issue_date,
     birth_date,
     added_at_birth,
@@ -71,7 +103,7 @@ select
     year,
     year_start,
     row_number() over (
-        partition by person_id, year order by issue_date, case_id
+        partition by child_key, year order by issue_date, case_id, person_id
     ) = 1 as counted,
     age_at_entry_days < $newborn_days as newborn,
     age_at_entry_days < $infant_days as infant

@@ -11,7 +11,11 @@ from recurrence.runner import run_pipeline
 from recurrence.warehouse import connect
 
 RATES_ASSETS = {
-    "analysis/newborn_children": {"staging/cases", "staging/case_people"},
+    "analysis/newborn_children": {
+        "staging/cases",
+        "staging/case_people",
+        "linkage/child_births",
+    },
     "analysis/live_births_by_region_year": {"staging/births", "staging/live_births"},
     "analysis/newborn_rates": {
         "analysis/newborn_children",
@@ -66,7 +70,7 @@ def test_rates_run_on_the_sample_and_publish_safe_files(tmp_path, dagster_home, 
         extract=str(SAMPLE_EXTRACT_DIR),
         warehouse=str(warehouse),
         reports=str(reports),
-        select="group:ingest or group:rates",
+        select='group:ingest or key:"linkage/child_births" or group:rates',
     )
     captured = capsys.readouterr()
     assert code == 0, captured.err

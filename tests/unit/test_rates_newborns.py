@@ -8,7 +8,9 @@ import polars as pl
 import pytest
 
 from recurrence.config import load_config
+from recurrence.errors import RecurrenceError
 from recurrence.ingest import ingest_extract
+from recurrence.linkage import link_children_to_births
 from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.rates import (
     age_bands,
@@ -58,6 +60,9 @@ def tiny(tmp_path):
         create table staging.live_births (source_row bigint, region_code varchar, year bigint,
             live_births bigint);
         create table audit.extract_info (extract_end_date date, source varchar);
+        -- No child here links to a birth: each is identified by its person_id.
+        create table linkage.child_births (case_id varchar, person_id varchar, birth_id varchar,
+            match_probability double);
         insert into audit.extract_info values ('2022-03-31', 'test');
         insert into staging.cases values
             (1, 'c1', '2020-05-10', 's31_care', 'E12000001', 'LA1', null, null),
@@ -124,6 +129,65 @@ def test_children_rules(tiny):
     assert k5["counted"]
     k7 = kids.filter(pl.col("person_id") == "k7").row(0, named=True)
     assert (k7["year"], k7["newborn"]) == ("2020/21", True)
+
+
+def test_a_child_with_two_person_ids_counts_once_and_children_of_one_set_twice(tiny):
+    tiny.execute(
+        """
+        insert into staging.cases values
+            (7, 'c7', '2020-07-01', 's31_care', 'E12000001', 'LA1', null, null),
+            (8, 'c8', '2020-11-01', 's31_care', 'E12000001', 'LA1', null, null),
+            (9, 'c9', '2021-06-01', 's31_care', 'E12000001', 'LA1', null, null);
+        insert into staging.case_people values
+            -- one child, given a new person_id (d2) for the second set of the same year
+            (10, 'c7', 'd1', 'child', '2020-06-25', null, 'F'),
+            (11, 'c8', 'd2', 'child', '2020-06-25', null, 'F'),
+            -- the same child again the next year: counted in that year too
+            (12, 'c9', 'd2', 'child', '2020-06-25', null, 'F'),
+            -- twins in one set, which the linkage gave the same birth: still two children
+            (13, 'c7', 't1', 'child', '2020-06-30', null, 'M'),
+            (14, 'c7', 't2', 'child', '2020-06-30', null, 'M'),
+            -- two children of one set with their own births (siblings, same birth date)
+            (15, 'c8', 'e1', 'child', '2020-10-20', null, 'F'),
+            (16, 'c8', 'e2', 'child', '2020-10-20', null, 'M');
+        insert into linkage.child_births values
+            ('c7', 'd1', 'bd', 0.99), ('c8', 'd2', 'bd', 0.99), ('c9', 'd2', 'bd', 0.99),
+            ('c7', 't1', 'bt', 0.99), ('c7', 't2', 'bt', 0.98),
+            ('c8', 'e1', 'be1', 0.99), ('c8', 'e2', 'be2', 0.99);
+        """
+    )
+    config = load_config()
+    summary = build_newborn_children(tiny, config.rates, config.ingest.care_application_types)
+    kids = tiny.sql(
+        "select case_id, person_id, year, child_key, counted from analysis.newborn_children "
+        "where case_id in ('c7', 'c8', 'c9') order by case_id, person_id"
+    ).fetchall()
+    assert kids == [
+        ("c7", "d1", "2020/21", "birth:bd", True),  # first set of the year
+        ("c7", "t1", "2020/21", "person:t1", True),
+        ("c7", "t2", "2020/21", "person:t2", True),
+        ("c8", "d2", "2020/21", "birth:bd", False),  # d1 under another id
+        ("c8", "e1", "2020/21", "birth:be1", True),
+        ("c8", "e2", "2020/21", "birth:be2", True),
+        ("c9", "d2", "2021/22", "birth:bd", True),
+    ]
+    assert summary.merged_ids == 1
+    assert summary.identified_by_birth == 4
+    _, rates = rates_for(tiny)
+    ne = rates.filter(
+        (pl.col("geography_code") == NE)
+        & (pl.col("year") == "2020/21")
+        & (pl.col("age_band") == "under 1 year")
+    )
+    # k1, k2 and k3 as before, plus d1, t1, t2, e1 and e2 (d2 is d1): 8, not 9.
+    assert ne["children"].to_list() == [8]
+
+
+def test_newborn_children_needs_the_child_birth_links(tiny):
+    tiny.execute("drop table linkage.child_births")
+    config = load_config()
+    with pytest.raises(RecurrenceError, match="linkage/child_births"):
+        build_newborn_children(tiny, config.rates, config.ingest.care_application_types)
 
 
 def test_newborn_days_seven(tiny):
@@ -200,7 +264,9 @@ def test_supplied_calendar_births_are_apportioned_to_financial_years(tiny):
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     con = connect(tmp_path_factory.mktemp("rates") / "sample.duckdb")
-    ingest_extract(con, SAMPLE_EXTRACT_DIR, load_config().ingest)
+    config = load_config()
+    ingest_extract(con, SAMPLE_EXTRACT_DIR, config.ingest)
+    link_children_to_births(con, config.linkage)
     yield con
     con.close()
 

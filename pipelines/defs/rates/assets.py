@@ -20,6 +20,7 @@ from recurrence.rates import (
 GROUP = "rates"
 CASES = dg.AssetKey(["staging", "cases"])
 CASE_PEOPLE = dg.AssetKey(["staging", "case_people"])
+CHILD_BIRTHS = dg.AssetKey(["linkage", "child_births"])
 BIRTHS = dg.AssetKey(["staging", "births"])
 LIVE_BIRTHS = dg.AssetKey(["staging", "live_births"])
 NEWBORN_CHILDREN = dg.AssetKey(["analysis", "newborn_children"])
@@ -29,15 +30,17 @@ PUBLISHED_RATES = dg.AssetKey(["published", "newborn_rates"])
 REPORT_FILES = dg.AssetKey(["reports", "newborn_rates"])
 
 
-@dg.asset(key=NEWBORN_CHILDREN, group_name=GROUP, deps=[CASES, CASE_PEOPLE])
+@dg.asset(key=NEWBORN_CHILDREN, group_name=GROUP, deps=[CASES, CASE_PEOPLE, CHILD_BIRTHS])
 def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Children in care proceedings, aged at entry and placed in a year.
 
     Population: every child row of staging.case_people in a set of care proceedings
     (ingest.care_application_types). Unit: one row per child per set, with age at entry in days
     (issue date minus birth date; 0 when born after the issue date) and the financial or calendar
-    year of the issue date; `counted` marks the first set of each child in each year. Time
-    window: the whole extract. Children without a birth date are kept with a null age.
+    year of the issue date; `counted` marks the first set of each child in each year. A child
+    is identified by its linked birth (linkage.child_births) where it has one, otherwise by its
+    person_id, so a child with two person_ids counts once. Time window: the whole extract.
+    Children without a birth date are kept with a null age.
     """
     config = recurrence.load()
     with user_errors_as_failure(), recurrence.connect() as con:
@@ -48,6 +51,8 @@ def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
             "children_counted": s.counted,
             "children_without_birth_date": s.without_birth_date,
             "children_added_at_birth": s.added_at_birth,
+            "children_identified_by_birth": s.identified_by_birth,
+            "children_with_two_ids_merged": s.merged_ids,
             "year_type": config.rates.year_type,
         }
     )

@@ -21,6 +21,7 @@ import polars as pl
 from recurrence.config import DisclosureConfig, RatesConfig
 from recurrence.contract import REGIONS, WALES
 from recurrence.disclosure import Relation, hide_dependent, round_to_base, suppress
+from recurrence.errors import RecurrenceError
 from recurrence.rates.intervals import rate_ci
 from recurrence.sql import run_sql
 
@@ -50,12 +51,19 @@ PUBLISHED_COLUMNS = (
 
 @dataclass(frozen=True)
 class ChildrenSummary:
-    """What went into the numerator: rows, children counted, and those that could not be aged."""
+    """What went into the numerator: rows, children counted, and those that could not be aged.
+
+    ``identified_by_birth`` counts the children counted whose identity is their linked birth;
+    ``merged_ids`` how many fewer children are counted than if each person_id were a child
+    (children with two person_ids in one year, counted once).
+    """
 
     rows: int
     counted: int
     without_birth_date: int
     added_at_birth: int
+    identified_by_birth: int
+    merged_ids: int
 
 
 def _days_label(days: int) -> str:
@@ -104,7 +112,21 @@ def build_newborn_children(
     -------
     ChildrenSummary
         Row and child counts, including children without a birth date (never dropped).
+
+    Raises
+    ------
+    RecurrenceError
+        If ``linkage.child_births`` (which identifies a child by its birth) has not been built.
     """
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'linkage' "
+        "and table_name = 'child_births' and table_catalog = current_database()"
+    ).fetchone()
+    if not (present and present[0]):
+        raise RecurrenceError(
+            "linkage.child_births is missing: newborn counts identify a child by its linked "
+            "birth, so run the linkage/child_births asset first."
+        )
     run_sql(
         con,
         "rates/newborn_children.sql",
@@ -113,15 +135,19 @@ def build_newborn_children(
         newborn_days=rates.newborn_days,
         infant_days=rates.infant_days,
     )
-    rows, counted, unaged, at_birth = con.sql(
+    rows, counted, unaged, at_birth, by_birth, person_years = con.sql(
         """
         select count(*), count(*) filter (where counted),
             count(*) filter (where counted and age_at_entry_days is null),
-            count(*) filter (where counted and added_at_birth)
+            count(*) filter (where counted and added_at_birth),
+            count(*) filter (where counted and child_key like 'birth:%'),
+            count(distinct (person_id, year))
         from analysis.newborn_children
         """
     ).fetchone()
-    return ChildrenSummary(rows, counted, unaged, at_birth)
+    return ChildrenSummary(
+        rows, counted, unaged, at_birth, by_birth, merged_ids=person_years - counted
+    )
 
 
 def build_live_births(con: duckdb.DuckDBPyConnection, rates: RatesConfig) -> dict[str, int]:
