@@ -502,3 +502,15 @@ def test_nul_byte_in_a_field_is_kept_by_both_readers(tmp_path):
     assert fast == slow
     assert [r[0] for r in fast] == [1, 2, 3]
     assert fast[0][5] == "E06\x0000001"
+
+
+def test_a_header_run_into_the_first_row_never_echoes_its_data(tmp_path: Path) -> None:
+    # The header lost its line break and its first characters, so it now holds a data row.
+    text = csv_text(CASES)
+    broken = text[2:].replace("\n", "", 1)
+    error = extract_error(tmp_path, {"cases": broken})
+    message = str(error).replace(str(tmp_path), "")
+    assert "required column(s) missing: case_id" in message
+    assert "not shown" in message
+    for identifier in IDENTIFIERS:
+        assert identifier not in message

@@ -55,6 +55,23 @@ def _shown(names: list[str], limit: int = 30) -> str:
     return shown or "none"
 
 
+_KNOWN_NAMES = {c.name for t in TABLES_BY_NAME.values() for c in t.columns}
+
+
+def _shown_safely(names: list[str]) -> str:
+    """List the names that are contract columns; only count the rest.
+
+    A damaged header can run into the first data row, so a name that is not a contract column
+    may be an identifier and is never echoed.
+    """
+    known = [n for n in names if n.strip().lower() in _KNOWN_NAMES]
+    others = len(names) - len(known)
+    shown = _shown(known)
+    if others:
+        shown += f"; and {others} other column name(s), not shown (they may hold data)"
+    return shown
+
+
 def _check_header(path: Path, table_name: str, names: list[str]) -> list[str]:
     """Check column names against the contract; return them with blanks named ``unnamed_N``."""
     table = TABLES_BY_NAME[table_name]
@@ -69,7 +86,8 @@ def _check_header(path: Path, table_name: str, names: list[str]) -> list[str]:
     if duplicated:
         raise ExtractError(
             str(path),
-            f"the header names some columns more than once: {_shown(sorted(set(duplicated)))} "
+            "the header names some columns more than once: "
+            f"{_shown_safely(sorted(set(duplicated)))} "
             "(names that differ only in upper and lower case count as the same).",
             "Give every column a different name, or remove the repeated columns.",
         )
@@ -101,7 +119,7 @@ def _check_header(path: Path, table_name: str, names: list[str]) -> list[str]:
         raise ExtractError(
             str(path),
             f"required column(s) missing: {', '.join(missing)}{hint}. "
-            f"Columns found: {_shown(names)}.",
+            f"Columns found: {_shown_safely(names)}.",
             "Add the missing columns with these exact lower-case names "
             "(see docs/data_contract.md).",
         )
