@@ -11,11 +11,18 @@
 --   case-management change; twins split across sets are the known cost of the date rule).
 --   Returns issued before the index set's final hearing count.
 --   Censoring: at the extract end date; time is in days from the index issue date.
+--   Competing event: the mother's death, where the extract holds a date of death (temp table
+--   recurrence_mother_deaths, from sql/recurrence/mother_deaths.sql; empty otherwise). Her
+--   earliest valid death date over all her rows is used. A death on or after the index issue
+--   date, on or before the extract end, and before the return (a return on the day of death
+--   counts as the return) ends follow-up: competing_event, time to the death, no event (a
+--   return recorded after the death is not counted; returns_after_death in the metadata). A
+--   death before the index issue date is implausible and ignored (counted in the metadata).
 --   Look-back: mothers whose index issue date is within the first $lookback_years years of the
 --   data window (earliest issue date of any case in staging.cases) are excluded (left
 --   truncation: earlier proceedings before the data begin are unseen). They stay in the table
 --   with in_cohort = false so that every mother has exactly one row.
--- Inputs: staging.cases, staging.case_people, linkage.mother_keys.
+-- Inputs: staging.cases, staging.case_people, linkage.mother_keys, recurrence_mother_deaths.
 -- Parameters: $mother_id ('mother_key': the linked woman; 'person_id': each person_id taken as a
 --   separate woman, the sensitivity analysis without linkage), $application_types (list of application types that are care proceedings),
 --   $event ('new_child' or 'any'), $lookback_years (integer), $extract_end_date (date),
@@ -151,19 +158,56 @@ mother_birth as (
     group by mother_key
 ),
 
+mother_deaths as (
+    select
+        k.mother_key,
+        min(d.death_date) as mother_death_date
+    from keys as k
+    inner join recurrence_mother_deaths as d
+        on k.case_id = d.case_id and k.person_id = d.person_id
+    where d.death_date is not null
+    group by k.mother_key
+),
+
+with_deaths as (
+    select
+        i.*,
+        e.event_case_id,
+        e.event_issue_date,
+        md.mother_death_date,
+        md.mother_death_date >= i.index_issue_date
+        and md.mother_death_date <= cast($extract_end_date as date)
+        and (e.event_issue_date is null or md.mother_death_date < e.event_issue_date)
+            as competing_event
+    from index_cases as i
+    left join events as e on i.mother_key = e.mother_key
+    left join mother_deaths as md on i.mother_key = md.mother_key
+),
+
 assembled as (
     select
         i.mother_key,
         i.index_case_id,
         i.index_issue_date,
         i.index_final_hearing_date,
-        e.event_case_id,
-        e.event_issue_date,
-        e.event_case_id is not null as event,
+        case when not coalesce(i.competing_event, false) then i.event_case_id end
+            as event_case_id,
+        case when not coalesce(i.competing_event, false) then i.event_issue_date end
+            as event_issue_date,
+        i.event_case_id is not null and not coalesce(i.competing_event, false) as event,
         cast($extract_end_date as date) as censor_date,
-        coalesce(e.event_issue_date, cast($extract_end_date as date)) - i.index_issue_date
-            as time_days,
-        e.event_issue_date < i.index_final_hearing_date as event_before_final_hearing,
+        case
+            when i.competing_event then i.mother_death_date
+            else coalesce(i.event_issue_date, cast($extract_end_date as date))
+        end - i.index_issue_date as time_days,
+        case
+            when not coalesce(i.competing_event, false)
+                then i.event_issue_date < i.index_final_hearing_date
+        end as event_before_final_hearing,
+        i.mother_death_date,
+        coalesce(i.competing_event, false) as competing_event,
+        coalesce(i.competing_event and i.event_case_id is not null, false)
+            as return_after_death,
         b.birth_year_month,
         date_sub(
             'month',
@@ -175,9 +219,8 @@ assembled as (
         ic.youngest_child_age_days,
         i.index_issue_date >= w.cohort_start as in_cohort,
         w.window_start
-    from index_cases as i
+    from with_deaths as i
     cross join data_window as w
-    left join events as e on i.mother_key = e.mother_key
     left join index_children as ic on i.mother_key = ic.mother_key
     left join mother_birth as b on i.mother_key = b.mother_key
 )
@@ -195,6 +238,9 @@ select
     time_days / 365.25 as time_years,
     censor_date,
     event_before_final_hearing,
+    mother_death_date,
+    competing_event,
+    return_after_death,
     birth_year_month,
     age_at_index_years,
     case

@@ -149,3 +149,76 @@ def test_any_return_on_the_sample_is_within_the_truth_interval(sample_run):
         cohort["time_days"].to_numpy(), cohort["event"].to_numpy(), np.array([horizon_days(7)])
     )
     assert truth.ci_lower[0] <= linked.estimate[0] <= truth.ci_upper[0]
+
+
+@pytest.mark.slow
+def test_recorded_deaths_make_aalen_johansen_the_estimate(sample_run, tmp_path):
+    """An extract with a mother_death_date column: AJ is published, naive 1 − KM beside it."""
+    import shutil
+
+    code, root = sample_run
+    assert code == 0
+    warehouse = tmp_path / "wh.duckdb"
+    shutil.copy(root / "wh.duckdb", warehouse)
+    con = connect(warehouse)
+    try:
+        con.execute("alter table raw.case_people add column mother_death_date varchar")
+        # About one mother row in 15 records a death 400 days after that case was issued; two
+        # rows hold unusable values (counted, not used).
+        con.execute(
+            """
+            update raw.case_people as r
+            set mother_death_date = cast(c.issue_date + 400 as varchar)
+            from staging.cases as c
+            where r.case_id = c.case_id and r.role = 'mother' and hash(r.person_id) % 15 = 0
+            """
+        )
+        con.execute(
+            "update raw.case_people set mother_death_date = 'unknown' where source_row = "
+            "(select min(source_row) from raw.case_people where role = 'mother')"
+        )
+        con.execute(
+            "update raw.case_people set mother_death_date = '2999-01-01' where source_row = "
+            "(select max(source_row) from raw.case_people where role = 'mother')"
+        )
+    finally:
+        con.close()
+    with pytest.MonkeyPatch.context() as mp:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        mp.setenv("DAGSTER_HOME", str(home))
+        code = run_pipeline(
+            extract=str(SAMPLE_EXTRACT_DIR),
+            warehouse=str(warehouse),
+            overrides=[f'paths.reports="{tmp_path / "reports"}"'],
+            select="group:recurrence",
+            quiet=True,
+        )
+    assert code == 0
+    con = connect(warehouse, read_only=True)
+    try:
+        competing = con.sql(
+            "select count(*) from analysis.recurrence_cohort where in_cohort and competing_event"
+        ).fetchone()[0]
+        overall = dict(
+            con.sql(
+                "select method, estimate from analysis.recurrence_estimates "
+                "where group_variable = 'all' and horizon_years = 7"
+            ).fetchall()
+        )
+        methods = {
+            r[0] for r in con.sql("select method from published.recurrence_estimates").fetchall()
+        }
+        sensitivity = {
+            r[0]
+            for r in con.sql(
+                "select method from analysis.recurrence_linkage_sensitivity"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert competing > 50
+    assert set(overall) == {"aalen_johansen", "kaplan_meier_naive"}
+    assert overall["aalen_johansen"] < overall["kaplan_meier_naive"]
+    assert methods == {"aalen_johansen", "kaplan_meier_naive"}
+    assert sensitivity == {"aalen_johansen"}

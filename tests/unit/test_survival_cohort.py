@@ -180,3 +180,97 @@ def test_audit_counts_are_zero_on_a_sound_cohort_and_catch_faults(con):
 def test_unknown_event_is_rejected(con):
     with pytest.raises(ValueError, match="event"):
         build_cohort(con, load_config(), event="sometimes")
+
+
+# Raw death dates on mother rows (case_id, person_id) -> raw value; other rows have none.
+DEATHS = {
+    ("w0", "pw"): "2007-06-01",  # before her index set: implausible, ignored (counted)
+    ("a4", "pa2"): "2012-01-01",  # mA: after index, before her new-child return in 2013
+    ("a5", "pa2"): "2012-02-01",  # a later (inconsistent) date: the earliest is used
+    ("a1", "pa"): "  ",  # blank: missing
+    ("b1", "pb"): "2099-01-01",  # after the extract end: not used (counted)
+    ("c1", "pc"): "not a date",  # invalid
+    ("c2", "pc"): "2012-02-30",  # no such day: invalid
+    ("d1", "pd"): "2020-1-5",  # not ISO yyyy-mm-dd: invalid
+}
+
+
+def _add_raw_deaths(con):
+    con.execute(
+        "create or replace table staging.case_people as "
+        "select row_number() over () as source_row, * from staging.case_people"
+    )
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw.case_people as select cast(source_row as bigint) as source_row, "
+        "case_id, person_id, role, cast(null as varchar) as mother_death_date "
+        "from staging.case_people"
+    )
+    for (case, person), value in DEATHS.items():
+        con.execute(
+            "update raw.case_people set mother_death_date = ? "
+            "where case_id = ? and person_id = ? and role = 'mother'",
+            [value, case, person],
+        )
+
+
+def test_without_a_death_column_there_is_no_competing_event(con):
+    summary = build_cohort(con, load_config())
+    assert summary.death_column is False
+    assert summary.death_rows == {}
+    frame = read_cohort(con, in_cohort_only=False)
+    assert not frame["competing_event"].any()
+    assert frame["mother_death_date"].null_count() == frame.height
+
+
+def test_death_before_return_is_a_competing_event_and_bad_dates_are_counted(con):
+    _add_raw_deaths(con)
+    summary = build_cohort(con, load_config())
+    assert summary.death_column is True
+    assert summary.death_rows == {"valid": 3, "missing": 3, "invalid": 3, "after_extract_end": 1}
+    assert summary.deaths_before_index == 1
+    assert summary.competing_events == 1
+    assert summary.returns_after_death == 1
+    rows = {
+        r["mother_key"]: r for r in read_cohort(con, in_cohort_only=False).iter_rows(named=True)
+    }
+    a = rows["mA"]
+    assert a["mother_death_date"] == D(2012, 1, 1)
+    assert a["competing_event"] is True
+    assert a["event"] is False
+    assert a["event_case_id"] is None
+    assert a["return_after_death"] is True
+    assert a["time_days"] == (D(2012, 1, 1) - D(2010, 1, 10)).days
+    w = rows["mw"]  # death before index: ignored
+    assert w["mother_death_date"] == D(2007, 6, 1)
+    assert w["competing_event"] is False
+    b = rows["mB"]  # death after the extract end: not used, censored at the end
+    assert b["mother_death_date"] is None
+    assert b["competing_event"] is False
+    assert b["time_days"] == (END - D(2015, 3, 1)).days
+    assert rows["mC"]["mother_death_date"] is None  # invalid dates
+    assert count_bad_follow_up(con) == {"negative": 0, "past_extract_end": 0, "inconsistent": 0}
+    assert count_mothers_not_in_one_row(con, load_config().ingest.care_application_types) == {
+        "missing": 0,
+        "duplicated": 0,
+        "unexpected": 0,
+    }
+
+
+def test_a_return_before_the_death_is_the_event(con):
+    _add_raw_deaths(con)
+    summary = build_cohort(con, load_config(), event="any")  # mA returns 2010-05-01 (a4)
+    assert summary.competing_events == 0
+    a = {r["mother_key"]: r for r in read_cohort(con).iter_rows(named=True)}["mA"]
+    assert a["event"] is True
+    assert a["competing_event"] is False
+    assert a["event_case_id"] == "a4"
+
+
+def test_audit_catches_a_competing_event_with_the_wrong_time(con):
+    _add_raw_deaths(con)
+    build_cohort(con, load_config())
+    con.execute(
+        "update analysis.recurrence_cohort set time_days = time_days + 1 where competing_event"
+    )
+    assert count_bad_follow_up(con)["inconsistent"] == 1

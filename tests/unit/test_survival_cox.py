@@ -90,3 +90,28 @@ def test_unknown_covariates_are_left_out():
         .alias("age_group")
     )
     assert fit_cox(cohort, covariates=["age_group"], horizon_years=100).n_mothers == 450
+
+
+def test_vectorised_scaled_schoenfeld_test_matches_lifelines_with_ties():
+    """The PH test from our vectorised residuals equals lifelines' own (slow) computation."""
+    import numpy as np
+    import pandas as pd
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    from recurrence.survival.cox import scaled_schoenfeld
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    x1 = (rng.random(n) < 0.4).astype(np.int8)
+    x2 = (rng.random(n) < 0.3).astype(np.int8)
+    time = np.ceil(rng.exponential(800 / np.exp(0.5 * x1 - 0.3 * x2)) / 30) * 30  # many ties
+    event = (rng.random(n) < 0.6).astype(np.int8)
+    design = pd.DataFrame({"time_days": time, "event": event, "a": x1, "b": x2})
+    cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
+    ours = proportional_hazard_test(
+        cph, design, time_transform="rank", precomputed_residuals=scaled_schoenfeld(cph, design)
+    ).summary
+    theirs = proportional_hazard_test(cph, design, time_transform="rank").summary
+    np.testing.assert_allclose(ours["test_statistic"], theirs["test_statistic"], atol=1e-9)
+    np.testing.assert_allclose(ours["p"], theirs["p"], atol=1e-9)

@@ -72,3 +72,57 @@ def test_monotone_audit_catches_a_decrease():
     table = estimate_table(_cohort(), [1, 7], covariates=[])
     broken = table.with_columns(pl.Series("estimate", [0.5, 0.1]))
     assert count_non_monotone(broken) == 1
+
+
+def _competing_cohort(seed=2):
+    cohort = _cohort(seed)
+    rng = np.random.default_rng(seed)
+    died = (~cohort["event"].to_numpy()) & (rng.random(cohort.height) < 0.2)
+    return cohort.with_columns(pl.Series("competing_event", died))
+
+
+def test_with_deaths_aalen_johansen_is_the_estimate_and_naive_km_is_beside_it():
+    from recurrence.survival.aj import aalen_johansen
+    from recurrence.survival.estimates import primary_method, status
+
+    cohort = _competing_cohort()
+    table = estimate_table(cohort, [1, 3, 7], covariates=["g"])
+    assert tuple(table.columns) == ESTIMATE_COLUMNS
+    assert set(table["method"]) == {"aalen_johansen", "kaplan_meier_naive"}
+    assert primary_method(table) == "aalen_johansen"
+    assert table.row(0, named=True)["method"] == "aalen_johansen"
+    assert table.height == 2 * 4 * 3
+    horizons = np.array([horizon_days(y) for y in (1, 3, 7)])
+    aj = aalen_johansen(cohort["time_days"].to_numpy(), status(cohort), horizons)
+    naive = product_limit(cohort["time_days"].to_numpy(), cohort["event"].to_numpy(), horizons)
+    overall = table.filter(pl.col("group_variable") == "all").sort("method", "horizon_years")
+    got_aj = overall.filter(pl.col("method") == "aalen_johansen")
+    got_naive = overall.filter(pl.col("method") == "kaplan_meier_naive")
+    np.testing.assert_allclose(got_aj["estimate"], aj.estimate, atol=1e-12)
+    np.testing.assert_allclose(got_aj["ci_upper"], aj.ci_upper, atol=1e-12)
+    np.testing.assert_allclose(got_naive["estimate"], naive.estimate, atol=1e-9)
+    assert (got_aj["estimate"] < got_naive["estimate"]).all()  # deaths censored overstate
+    assert got_aj["n_events"].to_list() == got_naive["n_events"].to_list()
+    assert count_non_monotone(table) == 0
+
+
+def test_without_deaths_the_method_is_kaplan_meier():
+    cohort = _cohort().with_columns(pl.lit(False).alias("competing_event"))
+    assert set(estimate_table(cohort, [1, 7], covariates=["g"])["method"]) == {"kaplan_meier"}
+
+
+def test_suppression_hides_the_same_rows_for_both_methods():
+    table = estimate_table(_competing_cohort(), [1, 3, 7], covariates=["g"])
+    out = suppress_estimates(table, min_cell=10)
+    assert out.height == table.height
+    hidden = {
+        m: set(
+            out.filter(pl.col("suppressed") & (pl.col("method") == m))
+            .select("group_value", "horizon_years")
+            .iter_rows()
+        )
+        for m in ("aalen_johansen", "kaplan_meier_naive")
+    }
+    assert hidden["aalen_johansen"] == hidden["kaplan_meier_naive"]
+    assert ("tiny", 1) in hidden["aalen_johansen"]
+    assert count_published_below_min_cell(out, min_cell=10) == 0

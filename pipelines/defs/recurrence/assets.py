@@ -9,10 +9,12 @@ from pipelines.defs.ingest.assets import EXTRACT_INFO, user_errors_as_failure
 from pipelines.defs.resources import RecurrenceResource
 from recurrence.survival import (
     CI_TRANSFORM,
+    CI_TRANSFORM_AJ,
     build_cohort,
     build_cox,
     build_estimates,
     build_sensitivity,
+    primary_method,
     publish_estimates,
 )
 
@@ -49,13 +51,26 @@ def recurrence_cohort(recurrence: RecurrenceResource) -> dg.MaterializeResult:
             "event": config.recurrence.event,
             "lookback_years": config.recurrence.lookback_years,
             "extract_end_date": s.extract_end_date.isoformat(),
+            # The optional competing event (raw.case_people.mother_death_date): mother rows by
+            # parse status (invalid and after-extract-end dates are not used), implausible
+            # deaths before the index set, and deaths ending follow-up before a return.
+            "mother_death_date_column": s.death_column,
+            "mother_death_date_rows": dg.MetadataValue.json(s.death_rows),
+            "mother_death_dates_invalid": s.death_rows.get("invalid", 0),
+            "mother_death_dates_after_extract_end": s.death_rows.get("after_extract_end", 0),
+            "mother_deaths_before_index": s.deaths_before_index,
+            "competing_events": s.competing_events,
+            "returns_after_recorded_death": s.returns_after_death,
         }
     )
 
 
 @dg.asset(key=ESTIMATES, group_name=GROUP, deps=[COHORT])
 def recurrence_estimates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
-    """Kaplan–Meier chance of return by each horizon, overall and by covariate (unsuppressed).
+    """Chance of return by each horizon, overall and by covariate (unsuppressed).
+
+    Kaplan–Meier; Aalen–Johansen (with naive 1 − KM beside it) where the extract records
+    mothers' deaths and any ends follow-up before a return.
 
     Population: mothers in analysis.recurrence_cohort with in_cohort. Unit: one row per group
     (all, or one level of a covariate) and horizon (recurrence.report_years), with the
@@ -65,16 +80,19 @@ def recurrence_estimates(recurrence: RecurrenceResource) -> dg.MaterializeResult
     config = recurrence.load()
     with user_errors_as_failure(), recurrence.connect() as con:
         table = build_estimates(con, config)
+    method = primary_method(table)
     headline = table.filter(
         (table["group_variable"] == "all")
         & (table["horizon_years"] == config.recurrence.horizon_years)
+        & (table["method"] == method)
     )
     return dg.MaterializeResult(
         metadata={
             "rows": table.height,
             "headline_estimate": float(headline["estimate"][0]) if headline.height else -1.0,
             "horizon_years": config.recurrence.horizon_years,
-            "ci_transform": CI_TRANSFORM,
+            "method": method,
+            "ci_transform": CI_TRANSFORM_AJ if method == "aalen_johansen" else CI_TRANSFORM,
         }
     )
 

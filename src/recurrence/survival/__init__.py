@@ -3,6 +3,7 @@
 Never imports dagster; lifelines is reached through pandas at one boundary per estimator.
 """
 
+from recurrence.survival.aj import CI_TRANSFORM_AJ, aalen_johansen
 from recurrence.survival.cohort import (
     COVARIATES,
     build_cohort,
@@ -11,7 +12,12 @@ from recurrence.survival.cohort import (
     read_cohort,
 )
 from recurrence.survival.cox import COX_COLUMNS, CoxResult, fit_cox
-from recurrence.survival.estimates import ESTIMATE_COLUMNS, estimate_table, suppress_estimates
+from recurrence.survival.estimates import (
+    ESTIMATE_COLUMNS,
+    estimate_table,
+    primary_method,
+    suppress_estimates,
+)
 from recurrence.survival.km import CI_TRANSFORM, horizon_days, kaplan_meier, product_limit
 from recurrence.survival.stage import (
     build_cox,
@@ -26,10 +32,12 @@ from recurrence.survival.stage import (
 
 __all__ = [
     "CI_TRANSFORM",
+    "CI_TRANSFORM_AJ",
     "COVARIATES",
     "COX_COLUMNS",
     "ESTIMATE_COLUMNS",
     "CoxResult",
+    "aalen_johansen",
     "build_cohort",
     "build_cox",
     "build_estimates",
@@ -44,6 +52,7 @@ __all__ = [
     "horizon_days",
     "kaplan_meier",
     "person_id_cohort",
+    "primary_method",
     "product_limit",
     "publish_estimates",
     "read_cohort",

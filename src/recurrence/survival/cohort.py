@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
@@ -12,6 +12,10 @@ from recurrence.config import Config
 from recurrence.sql import run_sql
 
 COHORT_TABLE = "analysis.recurrence_cohort"
+#: The optional competing-event column an extract may add to case_people (kept in raw only).
+DEATH_COLUMN = "mother_death_date"
+#: Parse outcomes of the raw death dates (sql/recurrence/mother_deaths.sql).
+DEATH_STATUSES: tuple[str, ...] = ("valid", "missing", "invalid", "after_extract_end")
 #: Covariates at index reported by group, in the order they are published.
 COVARIATES: tuple[str, ...] = (
     "age_group",
@@ -38,6 +42,18 @@ class CohortSummary:
     in_cohort: int
     events: int
     extract_end_date: dt.date
+    #: Whether raw.case_people holds a mother_death_date column (the competing event).
+    death_column: bool = False
+    #: Mother rows of staging.case_people by parse status of the raw death date
+    #: (:data:`DEATH_STATUSES`; empty without the column). Only ``valid`` dates are used.
+    death_rows: dict[str, int] = field(default_factory=dict)
+    #: Mothers (all rows) whose earliest valid death date is before their index issue date
+    #: (implausible; ignored).
+    deaths_before_index: int = 0
+    #: Mothers in the cohort whose follow-up ended in death before a return.
+    competing_events: int = 0
+    #: Of those, mothers with a return recorded after the death (not counted as a return).
+    returns_after_death: int = 0
 
 
 def extract_end_date(con: duckdb.DuckDBPyConnection) -> dt.date:
@@ -57,6 +73,47 @@ def extract_end_date(con: duckdb.DuckDBPyConnection) -> dt.date:
     if len(rows) != 1 or rows[0][0] is None:
         raise ValueError(f"audit.extract_info should hold one extract_end_date, found {rows}.")
     return rows[0][0]
+
+
+def has_death_column(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``raw.case_people`` exists and holds a ``mother_death_date`` column."""
+    row = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'raw' "
+        "and table_name = 'case_people' and column_name = ?",
+        [DEATH_COLUMN],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def load_mother_deaths(con: duckdb.DuckDBPyConnection, end: dt.date) -> dict[str, int] | None:
+    """Create the temp table ``recurrence_mother_deaths`` and count its rows by status.
+
+    From ``sql/recurrence/mother_deaths.sql`` when ``raw.case_people`` has the column, else
+    empty.
+
+    Parameters
+    ----------
+    con
+        Warehouse (``staging.case_people`` and, if present, ``raw.case_people``).
+    end
+        The extract end date (later death dates are not used).
+
+    Returns
+    -------
+    dict or None
+        Mother rows by status (:data:`DEATH_STATUSES`), or None without the column.
+    """
+    if not has_death_column(con):
+        con.execute(
+            "create or replace temp table recurrence_mother_deaths (case_id varchar, "
+            "person_id varchar, raw_value varchar, status varchar, death_date date)"
+        )
+        return None
+    run_sql(con, "recurrence/mother_deaths.sql", extract_end_date=end)
+    counts = dict(
+        con.sql("select status, count(*) from recurrence_mother_deaths group by status").fetchall()
+    )
+    return {s: int(counts.get(s, 0)) for s in DEATH_STATUSES}
 
 
 def build_cohort(
@@ -84,7 +141,8 @@ def build_cohort(
     Returns
     -------
     CohortSummary
-        Numbers of mothers, of mothers in the cohort after the look-back, and of events.
+        Numbers of mothers, of mothers in the cohort after the look-back, of events, and the
+        accounting of the competing event (death) where the extract holds one.
     """
     event = event or config.recurrence.event
     if event not in ("new_child", "any"):
@@ -93,6 +151,7 @@ def build_cohort(
         raise ValueError(f"mother_id must be 'mother_key' or 'person_id', got {mother_id!r}.")
     end = extract_end_date(con)
     con.execute("create schema if not exists analysis")
+    death_rows = load_mother_deaths(con, end)
     run_sql(
         con,
         "recurrence/cohort.sql",
@@ -105,10 +164,28 @@ def build_cohort(
         infant_days=config.rates.infant_days,
     )
     row = con.sql(
-        f"select count(*), count(*) filter (where in_cohort), "
-        f"count(*) filter (where in_cohort and event) from {COHORT_TABLE}"
-    ).fetchone() or (0, 0, 0)
-    return CohortSummary(int(row[0]), int(row[1]), int(row[2]), end)
+        f"""
+        select
+            count(*),
+            count(*) filter (where in_cohort),
+            count(*) filter (where in_cohort and event),
+            count(*) filter (where mother_death_date < index_issue_date),
+            count(*) filter (where in_cohort and competing_event),
+            count(*) filter (where in_cohort and return_after_death)
+        from {COHORT_TABLE}
+        """
+    ).fetchone() or (0, 0, 0, 0, 0, 0)
+    return CohortSummary(
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        end,
+        death_column=death_rows is not None,
+        death_rows=death_rows or {},
+        deaths_before_index=int(row[3]),
+        competing_events=int(row[4]),
+        returns_after_death=int(row[5]),
+    )
 
 
 def read_cohort(con: duckdb.DuckDBPyConnection, *, in_cohort_only: bool = True) -> pl.DataFrame:

@@ -78,6 +78,57 @@ def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd
     return frame.select(columns).to_pandas()
 
 
+def scaled_schoenfeld(cph: CoxPHFitter, design: pd.DataFrame) -> pd.DataFrame:
+    """Scaled Schoenfeld residuals of an unstratified Efron fit, vectorised, in lifelines' order.
+
+    The same quantity as lifelines' ``compute_residuals(kind="scaled_schoenfeld")`` (whose loop
+    grows an array one row at a time: over a minute at national scale): for a return of mother
+    *i* at time *t* with *m* returns then, ``x_i − (1/m) Σ_{l<m} (R_x − (l/m) D_x)/(R − (l/m) D)``
+    where ``R``, ``R_x`` sum ``exp(xβ)`` and ``x·exp(xβ)`` over the risk set and ``D``, ``D_x``
+    over the returns at *t*; times the number of returns and the variance matrix. Rows are the
+    returns sorted (stably) by time and event as lifelines sorts them, which matters because the
+    rank time transform ranks tied returns in that order.
+
+    Parameters
+    ----------
+    cph
+        A fitted, unstratified ``CoxPHFitter`` (Efron ties, unit weights).
+    design
+        Its training frame (``time_days``, ``event`` and the covariate columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per return, one column per coefficient, for ``proportional_hazard_test``'s
+        ``precomputed_residuals``.
+    """
+    names = list(cph.params_.index)
+    time = design["time_days"].to_numpy(dtype=float)
+    event = design["event"].to_numpy().astype(bool)
+    x = design[names].to_numpy(dtype=float)
+    order = np.lexsort((event, time))  # stable: by time, censored before returns
+    time, event, x = time[order], event[order], x[order]
+    phi = np.exp(x @ cph.params_.to_numpy(dtype=float))
+    # Risk-set sums at each row's time: suffix sums, taken at the first row of each time.
+    first = np.searchsorted(time, time, side="left")
+    risk = np.cumsum(phi[::-1])[::-1][first]
+    risk_x = np.cumsum((phi[:, None] * x)[::-1], axis=0)[::-1][first]
+    dt, dx, de = time[event], x[event], phi[event]
+    groups, start, m = np.unique(dt, return_index=True, return_counts=True)
+    g = np.repeat(np.arange(len(groups)), m)
+    tie_phi = np.bincount(g, weights=de)
+    tie_x = np.stack([np.bincount(g, weights=de * dx[:, k]) for k in range(x.shape[1])], axis=1)
+    # Each return contributes one term l = 0..m−1 of its time's Efron mean.
+    l_frac = (np.arange(len(dt)) - np.repeat(start, m)) / np.repeat(m, m)
+    r, r_x = risk[event], risk_x[event]
+    terms = (r_x - l_frac[:, None] * tie_x[g]) / (r - l_frac * tie_phi[g])[:, None]
+    terms /= np.repeat(m, m)[:, None]
+    mean = np.stack([np.bincount(g, weights=terms[:, k]) for k in range(x.shape[1])], axis=1)
+    resid = dx - mean[g]
+    scaled = len(dt) * resid @ cph.variance_matrix_.to_numpy(dtype=float)
+    return pd.DataFrame(scaled, columns=cph.params_.index)
+
+
 def _split(name: str) -> tuple[str, str]:
     variable, _, level = name.partition(_SEP)
     return variable, level
@@ -118,7 +169,12 @@ def fit_cox(
     ]
     design = design[["time_days", "event", *usable]]
     cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
-    test = proportional_hazard_test(cph, design, time_transform="rank")
+    test = proportional_hazard_test(
+        cph,
+        design,
+        time_transform="rank",
+        precomputed_residuals=scaled_schoenfeld(cph, design),
+    )
     p_by_level = dict(zip(test.summary.index, test.summary["p"], strict=True))
     stat_by_level = dict(zip(test.summary.index, test.summary["test_statistic"], strict=True))
     threshold = ph_alpha / max(len(p_by_level), 1)

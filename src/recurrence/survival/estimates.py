@@ -11,8 +11,9 @@ import numpy as np
 import polars as pl
 
 from recurrence.disclosure import DisclosureError, Relation, suppress
+from recurrence.survival.aj import aalen_johansen
 from recurrence.survival.cohort import COVARIATES
-from recurrence.survival.km import horizon_days, kaplan_meier
+from recurrence.survival.km import KMPoints, horizon_days, kaplan_meier
 
 #: Columns of ``analysis.recurrence_estimates`` and ``recurrence_estimates.csv``, in order.
 ESTIMATE_COLUMNS: tuple[str, ...] = (
@@ -28,6 +29,9 @@ ESTIMATE_COLUMNS: tuple[str, ...] = (
     "method",
 )
 METHOD_KM = "kaplan_meier"
+#: With a competing event: the estimate, and 1 − KM treating death as censoring (comparison only).
+METHOD_AJ = "aalen_johansen"
+METHOD_KM_NAIVE = "kaplan_meier_naive"
 OVERALL = "all"
 _SCHEMA = {
     "group_variable": pl.String,
@@ -43,12 +47,38 @@ _SCHEMA = {
 }
 
 
-def _rows(variable: str, value: str, frame: pl.DataFrame, years: Sequence[int]) -> list[dict]:
-    points = kaplan_meier(
-        frame["time_days"].to_numpy(),
-        frame["event"].to_numpy(),
-        np.array([horizon_days(y) for y in years]),
+def has_competing_events(cohort: pl.DataFrame) -> bool:
+    """Whether any mother's follow-up ended in the competing event (death)."""
+    return "competing_event" in cohort.columns and bool(cohort["competing_event"].any())
+
+
+def status(cohort: pl.DataFrame) -> np.ndarray:
+    """0 censored, 1 return, 2 competing event (death), for :func:`aalen_johansen`."""
+    event = cohort["event"].to_numpy().astype(bool)
+    competing = (
+        cohort["competing_event"].fill_null(False).to_numpy().astype(bool)
+        if "competing_event" in cohort.columns
+        else np.zeros(cohort.height, dtype=bool)
     )
+    return np.where(event, 1, np.where(competing, 2, 0))
+
+
+def estimate_points(cohort: pl.DataFrame, horizons_days: np.ndarray, method: str) -> KMPoints:
+    """Cumulative probability of return at each horizon by ``method``.
+
+    ``kaplan_meier`` and ``kaplan_meier_naive`` are both 1 − KM with everything but a return
+    censored (naive when deaths are present); ``aalen_johansen`` treats death as competing.
+    """
+    time = cohort["time_days"].to_numpy()
+    if method == METHOD_AJ:
+        return aalen_johansen(time, status(cohort), horizons_days)
+    return kaplan_meier(time, cohort["event"].to_numpy(), horizons_days)
+
+
+def _rows(
+    variable: str, value: str, frame: pl.DataFrame, years: Sequence[int], method: str
+) -> list[dict]:
+    points = estimate_points(frame, np.array([horizon_days(y) for y in years]), method)
     return [
         {
             "group_variable": variable,
@@ -60,7 +90,7 @@ def _rows(variable: str, value: str, frame: pl.DataFrame, years: Sequence[int]) 
             "n_at_start": points.n_at_start,
             "n_at_risk": int(points.n_at_risk[i]),
             "n_events": int(points.n_events[i]),
-            "method": METHOD_KM,
+            "method": method,
         }
         for i, y in enumerate(years)
     ]
@@ -72,7 +102,12 @@ def estimate_table(
     *,
     covariates: Sequence[str] = COVARIATES,
 ) -> pl.DataFrame:
-    """Kaplan–Meier cumulative probability of return at each horizon, overall and by group.
+    """Cumulative probability of return at each horizon, overall and by group.
+
+    Kaplan–Meier (method ``kaplan_meier``); where any mother's follow-up ended in the competing
+    event (death), the Aalen–Johansen cumulative incidence (``aalen_johansen``) for every group,
+    with the naive 1 − Kaplan–Meier treating death as censoring (``kaplan_meier_naive``) beside
+    it for comparison only.
 
     Parameters
     ----------
@@ -88,19 +123,45 @@ def estimate_table(
     polars.DataFrame
         Columns :data:`ESTIMATE_COLUMNS`; ``group_variable`` ``"all"`` is the whole cohort.
     """
+    methods = [METHOD_AJ, METHOD_KM_NAIVE] if has_competing_events(cohort) else [METHOD_KM]
     rows: list[dict] = []
-    if cohort.height:
-        rows += _rows(OVERALL, OVERALL, cohort, report_years)
-    for variable in covariates:
-        for (value,), part in cohort.group_by(variable, maintain_order=False):
-            rows += _rows(variable, str(value), part, report_years)
+    for method in methods:
+        if cohort.height:
+            rows += _rows(OVERALL, OVERALL, cohort, report_years, method)
+        for variable in covariates:
+            for (value,), part in cohort.group_by(variable, maintain_order=False):
+                rows += _rows(variable, str(value), part, report_years, method)
     table = pl.DataFrame(rows, schema=_SCHEMA, orient="row")
     return table.sort(
-        pl.col("group_variable") != OVERALL, "group_variable", "group_value", "horizon_years"
+        pl.col("method") == METHOD_KM_NAIVE,
+        pl.col("group_variable") != OVERALL,
+        "group_variable",
+        "group_value",
+        "horizon_years",
     )
 
 
+def primary_method(table: pl.DataFrame) -> str:
+    """The method of the published estimate in ``table`` (not the naive comparison)."""
+    return METHOD_AJ if METHOD_AJ in set(table["method"]) else METHOD_KM
+
+
 def suppress_estimates(table: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
+    """Hide small groups (see :func:`_suppress_one_method`), separately for each method.
+
+    The counts are the same under every method (returns, mothers at risk), so the same rows
+    are hidden for the Aalen–Johansen estimate and its naive comparison.
+    """
+    parts = [
+        _suppress_one_method(part, min_cell=min_cell)
+        for (_,), part in table.group_by("method", maintain_order=True)
+    ]
+    if not parts:
+        return _suppress_one_method(table, min_cell=min_cell)
+    return pl.concat(parts)
+
+
+def _suppress_one_method(table: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
     """Hide every row whose estimate rests on fewer than ``min_cell`` mothers or events.
 
     Primary suppression: a row is hidden when its mothers at start, mothers still at risk or
@@ -152,7 +213,12 @@ def suppress_estimates(table: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
         schema={"group_variable": pl.String, "group_value": pl.String, "horizon_years": pl.Int64},
         orient="row",
     ).with_columns(pl.lit(True).alias("suppressed"))
-    out = table.join(keys, on=["group_variable", "group_value", "horizon_years"], how="left")
+    out = table.join(
+        keys,
+        on=["group_variable", "group_value", "horizon_years"],
+        how="left",
+        maintain_order="left",
+    )
     out = out.with_columns(pl.col("suppressed").fill_null(False))
     values = ["estimate", "ci_lower", "ci_upper", "n_at_start", "n_at_risk", "n_events"]
     return out.with_columns(

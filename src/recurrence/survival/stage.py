@@ -21,10 +21,14 @@ from recurrence.survival.cohort import COHORT_TABLE, person_id_cohort, read_coho
 from recurrence.survival.cox import COX_COLUMNS, PH_COLUMNS, CoxResult, fit_cox
 from recurrence.survival.estimates import (
     ESTIMATE_COLUMNS,
+    METHOD_AJ,
+    METHOD_KM,
+    estimate_points,
     estimate_table,
+    has_competing_events,
     suppress_estimates,
 )
-from recurrence.survival.km import horizon_days, kaplan_meier
+from recurrence.survival.km import horizon_days
 
 ESTIMATES_TABLE = "analysis.recurrence_estimates"
 COX_TABLE = "analysis.cox_hazard_ratios"
@@ -42,6 +46,7 @@ SENSITIVITY_COLUMNS: tuple[str, ...] = (
     "ci_upper",
     "n_at_start",
     "n_events",
+    "method",
 )
 
 
@@ -110,19 +115,18 @@ def build_sensitivity(con: duckdb.DuckDBPyConnection, config: Config) -> pl.Data
     -------
     polars.DataFrame
         Columns :data:`SENSITIVITY_COLUMNS`, one row per linkage (``mother_key``,
-        ``person_id``); also written to ``analysis.recurrence_linkage_sensitivity``.
+        ``person_id``); also written to ``analysis.recurrence_linkage_sensitivity``. Both use
+        Aalen–Johansen when either cohort holds a competing event (death), else Kaplan–Meier.
     """
     years = config.recurrence.horizon_years
     rows = []
-    for name, cohort in (
+    cohorts = (
         ("mother_key", read_cohort(con)),
         ("person_id", person_id_cohort(con, config)),
-    ):
-        p = kaplan_meier(
-            cohort["time_days"].to_numpy(),
-            cohort["event"].to_numpy(),
-            np.array([horizon_days(years)]),
-        )
+    )
+    method = METHOD_AJ if any(has_competing_events(c) for _, c in cohorts) else METHOD_KM
+    for name, cohort in cohorts:
+        p = estimate_points(cohort, np.array([horizon_days(years)]), method)
         rows.append(
             (
                 name,
@@ -132,6 +136,7 @@ def build_sensitivity(con: duckdb.DuckDBPyConnection, config: Config) -> pl.Data
                 float(p.ci_upper[0]),
                 p.n_at_start,
                 int(p.n_events[0]),
+                method,
             )
         )
     frame = pl.DataFrame(rows, schema=list(SENSITIVITY_COLUMNS), orient="row")
@@ -260,7 +265,8 @@ def count_bad_follow_up(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     dict
         ``negative`` (time_days < 0 or null), ``past_extract_end`` (index or event date after the
         censoring date, or time beyond it) and ``inconsistent`` (an event without an event date
-        equal to index + time, or a censored row not followed to the censoring date).
+        equal to index + time, a competing event (death) without a death date equal to index +
+        time, or a censored row not followed to the censoring date).
     """
     row = con.sql(
         f"""
@@ -273,7 +279,10 @@ def count_bad_follow_up(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             ),
             count(*) filter (
                 where (event and event_issue_date - index_issue_date != time_days)
-                or (not event and censor_date - index_issue_date != time_days)
+                or (competing_event and mother_death_date - index_issue_date != time_days)
+                or (competing_event and event)
+                or (not event and not competing_event
+                    and censor_date - index_issue_date != time_days)
                 or (event and event_issue_date <= index_issue_date)
             )
         from {COHORT_TABLE}
@@ -298,9 +307,9 @@ def count_non_monotone(estimates: pl.DataFrame) -> int:
     """
     steps = (
         estimates.drop_nulls("estimate")
-        .sort("group_variable", "group_value", "horizon_years")
+        .sort("method", "group_variable", "group_value", "horizon_years")
         .with_columns(
-            (pl.col(c).diff().over("group_variable", "group_value")).alias(f"d_{c}")
+            (pl.col(c).diff().over("method", "group_variable", "group_value")).alias(f"d_{c}")
             for c in ("estimate", "n_events", "n_at_risk")
         )
     )
