@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import dagster as dg
 
 from pipelines.defs.resources import RecurrenceResource
+from pipelines.failures import user_errors_as_failure
 from recurrence.contract import TABLES, Table
-from recurrence.errors import RecurrenceError
 from recurrence.ingest import load_raw_table, read_extract_info, record_extract_info, validate_table
 
 GROUP = "ingest"
 EXTRACT_INFO = dg.AssetKey(["audit", "extract_info"])
-
-
-@contextmanager
-def user_errors_as_failure() -> Iterator[None]:
-    """Turn an error the user can fix into a Dagster failure carrying just its message."""
-    try:
-        yield
-    except RecurrenceError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
 @dg.asset(key=EXTRACT_INFO, group_name=GROUP)

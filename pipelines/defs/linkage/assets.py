@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import splink
 
-from pipelines.defs.ingest.assets import user_errors_as_failure
 from pipelines.defs.resources import RecurrenceResource
+from pipelines.failures import user_errors_as_failure
 from recurrence.linkage import (
     link_children_to_births,
     link_mothers,

@@ -5,8 +5,9 @@ from pathlib import Path
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.defs.ingest.assets import EXTRACT_INFO, user_errors_as_failure
+from pipelines.defs.ingest.assets import EXTRACT_INFO
 from pipelines.defs.resources import RecurrenceResource
+from pipelines.failures import user_errors_as_failure
 from recurrence.publish import write_outputs
 from recurrence.rates import (
     build_live_births,

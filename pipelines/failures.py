@@ -1,0 +1,19 @@
+"""How every stage reports an error the user can fix: a Dagster failure with just its message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from recurrence.errors import RecurrenceError
+
+
+@contextmanager
+def user_errors_as_failure() -> Iterator[None]:
+    """Turn an error the user can fix into a Dagster failure carrying just its message."""
+    try:
+        yield
+    except RecurrenceError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
