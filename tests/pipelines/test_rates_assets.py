@@ -34,14 +34,6 @@ BLOCKING_CHECKS = {
 }
 
 
-@pytest.fixture
-def dagster_home(tmp_path, monkeypatch):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return home
-
-
 def test_rates_assets_depend_on_staging_and_each_other():
     graph = load_defs().resolve_asset_graph()
     for key, parents in RATES_ASSETS.items():
@@ -52,14 +44,8 @@ def test_rates_assets_depend_on_staging_and_each_other():
         assert "Time window" in " ".join(node.description.split()), key
 
 
-def test_rates_checks_are_blocking():
-    graph = load_defs().resolve_asset_graph()
-    checks = {
-        (spec.asset_key.to_user_string(), spec.name)
-        for spec in (graph.get_check_spec(k) for k in graph.asset_check_keys)
-        if spec.blocking
-    }
-    assert checks >= BLOCKING_CHECKS
+def test_rates_checks_are_blocking(blocking_checks):
+    assert blocking_checks >= BLOCKING_CHECKS
 
 
 @pytest.mark.slow

@@ -54,14 +54,8 @@ def test_recurrence_assets_depend_on_linkage_and_each_other():
             assert word in " ".join(node.description.split()), (key, word)
 
 
-def test_recurrence_checks_are_blocking():
-    graph = load_defs().resolve_asset_graph()
-    checks = {
-        (spec.asset_key.to_user_string(), spec.name)
-        for spec in (graph.get_check_spec(k) for k in graph.asset_check_keys)
-        if spec.blocking
-    }
-    assert checks >= BLOCKING_CHECKS
+def test_recurrence_checks_are_blocking(blocking_checks):
+    assert blocking_checks >= BLOCKING_CHECKS
 
 
 def _truth_estimate(truth_dir, event_column):

@@ -13,14 +13,6 @@ pytestmark = pytest.mark.slow
 TABLES = ("cases", "case_people", "births", "live_births")
 
 
-@pytest.fixture
-def dagster_home(tmp_path, monkeypatch):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return home
-
-
 def _snapshot(warehouse):
     con = connect(warehouse, read_only=True)
     try:
