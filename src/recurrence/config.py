@@ -57,6 +57,7 @@ class LinkageConfig:
     max_cases_per_mother: int
     engine: str
     seed: int
+    truth: str
 
 
 @dataclass(frozen=True)

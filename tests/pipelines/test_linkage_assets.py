@@ -13,6 +13,7 @@ LINKAGE_ASSETS = {
     "linkage/mother_keys": {"staging/cases", "staging/case_people", "linkage/child_births"},
     "linkage/mother_births": {"linkage/mother_keys", "linkage/child_births", "staging/births"},
     "linkage/summary": {"linkage/mother_keys", "linkage/child_births", "linkage/mother_births"},
+    "linkage/quality": {"linkage/mother_keys", "linkage/child_births", "linkage/mother_births"},
 }
 BLOCKING_CHECKS = {
     ("linkage/mother_keys", "one_mother_key_per_mother_row"),
@@ -51,8 +52,18 @@ def test_linkage_runs_on_the_sample_and_its_checks_pass(tmp_path, dagster_home, 
         ).fetchone()
         assert 0 < keys < person_ids
         assert con.sql("select count(*) from linkage.splink_model").fetchone() == (2,)
+        quality = {
+            (link, measure): (run, baseline)
+            for link, measure, run, baseline in con.sql("select * from linkage.quality").fetchall()
+        }
     finally:
         con.close()
+    # The sample is a synthetic extract, so the run scores itself against its truth folder.
+    run_f1, baseline_f1 = quality[("mothers", "pairwise_f1")]
+    assert run_f1 > 0.97
+    assert baseline_f1 < run_f1
+    assert quality[("child_births", "f1")][0] > 0.97
+    assert quality[("mother_births", "f1")][0] > 0.9
     assert (tmp_path / "wh.splink_mothers.json").is_file()
 
 

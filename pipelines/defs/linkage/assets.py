@@ -14,6 +14,11 @@ from recurrence.linkage import (
     summarise_linkage,
 )
 from recurrence.linkage.model import model_path
+from recurrence.linkage.quality import (
+    measure_linkage_quality,
+    resolve_truth_dir,
+    write_linkage_quality,
+)
 
 GROUP = "linkage"
 CASES = dg.AssetKey(["staging", "cases"])
@@ -23,6 +28,7 @@ CHILD_BIRTHS = dg.AssetKey(["linkage", "child_births"])
 MOTHER_KEYS = dg.AssetKey(["linkage", "mother_keys"])
 MOTHER_BIRTHS = dg.AssetKey(["linkage", "mother_births"])
 SUMMARY = dg.AssetKey(["linkage", "summary"])
+QUALITY = dg.AssetKey(["linkage", "quality"])
 
 
 @dg.asset(key=CHILD_BIRTHS, group_name=GROUP, deps=[CASES, CASE_PEOPLE, BIRTHS])
@@ -138,3 +144,33 @@ def summary(recurrence: RecurrenceResource) -> dg.MaterializeResult:
             "overall": dg.MetadataValue.json({k: float(v) for k, v in overall.items()}),
         }
     )
+
+
+@dg.asset(key=QUALITY, group_name=GROUP, deps=[MOTHER_KEYS, CHILD_BIRTHS, MOTHER_BIRTHS])
+def quality(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Linkage quality against ground truth, beside the person-id-only baseline (synthetic data).
+
+    Population: the run's mother rows, child links and mother-to-birth links, scored against
+    the truth folder of a synthetic extract (linkage.truth; "auto" finds the extract's own).
+    Unit: one row per link kind and measure (pairwise and B-cubed precision, recall and F1,
+    share of women recovered exactly), with the run's value and the baseline's. Time window:
+    the whole extract. Real extracts have no truth: the table is then empty and nothing
+    downstream reads it.
+    """
+    config = recurrence.load()
+    truth_dir = resolve_truth_dir(config.linkage.truth, config.paths.extract)
+    with user_errors_as_failure():
+        rows = measure_linkage_quality(config.paths.warehouse, truth_dir)
+        with recurrence.connect() as con:
+            write_linkage_quality(con, rows)
+    if not rows:
+        return dg.MaterializeResult(
+            metadata={"truth": "none: quality not measured (real extracts have no truth)"}
+        )
+    metadata: dict[str, dg.MetadataValue | str | float] = {"truth": str(truth_dir)}
+    for row in rows:
+        if row.measure in ("pairwise_f1", "f1", "share_women_exact") and row.run is not None:
+            metadata[f"{row.link}_{row.measure}"] = row.run
+            if row.person_id_baseline is not None:
+                metadata[f"{row.link}_{row.measure}_person_id_baseline"] = row.person_id_baseline
+    return dg.MaterializeResult(metadata=metadata)
