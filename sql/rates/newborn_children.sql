@@ -4,36 +4,100 @@
 --   financial (April-March, '2016/17') or calendar ('2016') year of the issue date. A child counts
 --   once per set (the contract's key is case_id, person_id); a child in two or more sets in the
 --   same year is counted only in the first (earliest issue_date, then case_id): counted = true.
---   A child is identified by child_key: its linked maternity birth_id where it has one, so a
---   child given two person_ids (a duplicate record, the April 2014 system change) is still one
---   child; otherwise its person_id. Two child rows of the same set are always two children: a
---   birth linked to two person_ids of one set (twins given one birth by the linkage) identifies
---   neither, and those person_ids fall back to person_id.
+--   A child is identified by child_key, so that a child given two person_ids (a duplicate
+--   record, the April 2014 system change) is still one child:
+--   1. its linked maternity birth_id, where it has one;
+--   2. otherwise the one birth linked to a child with the same mother (mother_key of the set)
+--      and date of birth in any set: a record that failed to link is the same child as its
+--      linked record in another set;
+--   3. otherwise its mother and date of birth (the same child unlinked in two sets);
+--   4. otherwise (no mother_key or no date of birth) its person_id.
+--   Two child rows of the same set are always two children: a key shared by two rows of one
+--   set (twins given one birth by the linkage, or unlinked twins) identifies neither, and those
+--   rows fall back to person_id.
 --   Children with no birth_date keep their row with a null age so they are reported, not lost.
--- Inputs: staging.cases, staging.case_people (role = 'child'), linkage.child_births.
+-- Inputs: staging.cases, staging.case_people (role = 'child'), linkage.child_births,
+--   linkage.mother_keys.
 -- Parameters: $care_application_types (list of application types counted as care proceedings),
 --   $year_type ('financial' or 'calendar'), $newborn_days, $infant_days.
 create or replace table analysis.newborn_children as
+-- The mother of a set: its first mother_key (a set has one mother row in all but rare cases).
+with case_mothers as (
+    select
+        case_id,
+        min(mother_key) as mother_key
+    from linkage.mother_keys
+    group by case_id
+),
+
+child_rows as (
+    select
+        p.case_id,
+        p.person_id,
+        p.birth_date,
+        l.birth_id,
+        m.mother_key
+    from staging.case_people as p
+    inner join staging.cases as c on p.case_id = c.case_id
+    left join linkage.child_births as l on p.case_id = l.case_id and p.person_id = l.person_id
+    left join case_mothers as m on p.case_id = m.case_id
+    where
+        p.role = 'child'
+        and list_contains($care_application_types, c.application_type)
+),
+
 -- Births that two different person_ids of one set link to cannot tell those children apart.
-with ambiguous_births as (
+ambiguous_births as (
     select distinct birth_id
-    from linkage.child_births
+    from child_rows
     where birth_id is not null
     group by case_id, birth_id
     having count(distinct person_id) > 1
 ),
 
+-- For each mother and date of birth, the one birth her linked children of that date have.
+mother_dob_births as (
+    select
+        r.mother_key,
+        r.birth_date,
+        min(r.birth_id) as birth_id
+    from child_rows as r
+    anti join ambiguous_births as a on r.birth_id = a.birth_id
+    where r.birth_id is not null and r.mother_key is not null and r.birth_date is not null
+    group by r.mother_key, r.birth_date
+    having count(distinct r.birth_id) = 1
+),
+
+candidate_keys as (
+    select
+        r.case_id,
+        r.person_id,
+        r.birth_id,
+        case
+            when r.birth_id is not null and a.birth_id is null then 'birth:' || r.birth_id
+            when r.birth_id is null and d.birth_id is not null then 'birth:' || d.birth_id
+            when r.birth_id is null and r.mother_key is not null and r.birth_date is not null
+                then 'mother:' || r.mother_key || ':' || cast(r.birth_date as varchar)
+        end as candidate_key
+    from child_rows as r
+    left join ambiguous_births as a on r.birth_id = a.birth_id
+    left join mother_dob_births as d
+        on r.mother_key = d.mother_key and r.birth_date = d.birth_date
+),
+
 child_keys as (
     select
-        l.case_id,
-        l.person_id,
-        l.birth_id,
+        case_id,
+        person_id,
+        birth_id,
         case
-            when l.birth_id is not null and a.birth_id is null then 'birth:' || l.birth_id
-            else 'person:' || l.person_id
+            when
+                candidate_key is not null
+                and count(*) over (partition by case_id, candidate_key) = 1
+                then candidate_key
+            else 'person:' || person_id
         end as child_key
-    from linkage.child_births as l
-    left join ambiguous_births as a on l.birth_id = a.birth_id
+    from candidate_keys
 ),
 
 children as (

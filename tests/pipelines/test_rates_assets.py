@@ -15,6 +15,7 @@ RATES_ASSETS = {
         "staging/cases",
         "staging/case_people",
         "linkage/child_births",
+        "linkage/mother_keys",
     },
     "analysis/live_births_by_region_year": {"staging/births", "staging/live_births"},
     "analysis/newborn_rates": {
@@ -56,7 +57,8 @@ def test_rates_run_on_the_sample_and_publish_safe_files(tmp_path, dagster_home, 
         extract=str(SAMPLE_EXTRACT_DIR),
         warehouse=str(warehouse),
         reports=str(reports),
-        select='group:ingest or key:"linkage/child_births" or group:rates',
+        select='group:ingest or key:"linkage/child_births" or key:"linkage/mother_keys" '
+        "or group:rates",
     )
     captured = capsys.readouterr()
     assert code == 0, captured.err

@@ -10,7 +10,7 @@ import pytest
 from recurrence.config import load_config
 from recurrence.errors import RecurrenceError
 from recurrence.ingest import ingest_extract
-from recurrence.linkage import link_children_to_births
+from recurrence.linkage import link_children_to_births, link_mothers
 from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.rates import (
     age_bands,
@@ -63,6 +63,8 @@ def tiny(tmp_path):
         -- No child here links to a birth: each is identified by its person_id.
         create table linkage.child_births (case_id varchar, person_id varchar, birth_id varchar,
             match_probability double);
+        -- No set has a mother_key either, until a test adds one.
+        create table linkage.mother_keys (case_id varchar, person_id varchar, mother_key varchar);
         insert into audit.extract_info values ('2022-03-31', 'test');
         insert into staging.cases values
             (1, 'c1', '2020-05-10', 's31_care', 'E12000001', 'LA1', null, null),
@@ -183,10 +185,53 @@ def test_a_child_with_two_person_ids_counts_once_and_children_of_one_set_twice(t
     assert ne["children"].to_list() == [8]
 
 
-def test_newborn_children_needs_the_child_birth_links(tiny):
-    tiny.execute("drop table linkage.child_births")
+def test_an_unlinked_record_is_its_mothers_child_of_that_birth_date(tiny):
+    tiny.execute(
+        """
+        insert into staging.cases values
+            (7, 'c7', '2020-07-01', 's31_care', 'E12000001', 'LA1', null, null),
+            (8, 'c8', '2020-11-01', 's31_care', 'E12000001', 'LA1', null, null),
+            (9, 'c9', '2020-12-01', 's31_care', 'E12000001', 'LA1', null, null),
+            (10, 'c10', '2021-01-05', 's31_care', 'E12000001', 'LA1', null, null);
+        insert into staging.case_people values
+            (10, 'c7', 'm7', 'mother', null, '1995-01', 'F'),
+            (11, 'c8', 'm8', 'mother', null, '1995-01', 'F'),
+            (12, 'c9', 'm9', 'mother', null, '1988-05', 'F'),
+            (13, 'c10', 'm10', 'mother', null, '1988-05', 'F'),
+            -- linked in c7; a new person_id that failed to link in c8: the same child
+            (14, 'c7', 'd1', 'child', '2020-06-25', null, 'F'),
+            (15, 'c8', 'd2', 'child', '2020-06-25', null, 'F'),
+            -- unlinked twins in c9, and one of them again under a new id in c10
+            (16, 'c9', 'u1', 'child', '2020-11-20', null, 'F'),
+            (17, 'c9', 'u2', 'child', '2020-11-20', null, 'M'),
+            (18, 'c10', 'u3', 'child', '2020-11-20', null, 'F');
+        insert into linkage.child_births values
+            ('c7', 'd1', 'bd', 0.99), ('c8', 'd2', null, null),
+            ('c9', 'u1', null, null), ('c9', 'u2', null, null), ('c10', 'u3', null, null);
+        insert into linkage.mother_keys values
+            ('c7', 'm7', 'M1'), ('c8', 'm8', 'M1'), ('c9', 'm9', 'M2'), ('c10', 'm10', 'M2');
+        """
+    )
     config = load_config()
-    with pytest.raises(RecurrenceError, match="linkage/child_births"):
+    build_newborn_children(tiny, config.rates, config.ingest.care_application_types)
+    kids = tiny.sql(
+        "select case_id, person_id, child_key, counted from analysis.newborn_children "
+        "where case_id in ('c7', 'c8', 'c9', 'c10') order by case_id, person_id"
+    ).fetchall()
+    assert kids == [
+        ("c10", "u3", "mother:M2:2020-11-20", True),
+        ("c7", "d1", "birth:bd", True),
+        ("c8", "d2", "birth:bd", False),  # d1 under another id, found through the mother
+        ("c9", "u1", "person:u1", True),  # twins of one set are two children, told apart
+        ("c9", "u2", "person:u2", True),  # by nothing else: neither takes the mother's key
+    ]
+
+
+@pytest.mark.parametrize("table", ["child_births", "mother_keys"])
+def test_newborn_children_needs_the_linkage_tables(tiny, table):
+    tiny.execute(f"drop table linkage.{table}")
+    config = load_config()
+    with pytest.raises(RecurrenceError, match=f"linkage/{table}"):
         build_newborn_children(tiny, config.rates, config.ingest.care_application_types)
 
 
@@ -267,6 +312,7 @@ def sample(tmp_path_factory):
     config = load_config()
     ingest_extract(con, SAMPLE_EXTRACT_DIR, config.ingest)
     link_children_to_births(con, config.linkage)
+    link_mothers(con, config.linkage)
     yield con
     con.close()
 

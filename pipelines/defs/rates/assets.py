@@ -22,6 +22,7 @@ GROUP = "rates"
 CASES = dg.AssetKey(["staging", "cases"])
 CASE_PEOPLE = dg.AssetKey(["staging", "case_people"])
 CHILD_BIRTHS = dg.AssetKey(["linkage", "child_births"])
+MOTHER_KEYS = dg.AssetKey(["linkage", "mother_keys"])
 BIRTHS = dg.AssetKey(["staging", "births"])
 LIVE_BIRTHS = dg.AssetKey(["staging", "live_births"])
 NEWBORN_CHILDREN = dg.AssetKey(["analysis", "newborn_children"])
@@ -31,7 +32,9 @@ PUBLISHED_RATES = dg.AssetKey(["published", "newborn_rates"])
 REPORT_FILES = dg.AssetKey(["reports", "newborn_rates"])
 
 
-@dg.asset(key=NEWBORN_CHILDREN, group_name=GROUP, deps=[CASES, CASE_PEOPLE, CHILD_BIRTHS])
+@dg.asset(
+    key=NEWBORN_CHILDREN, group_name=GROUP, deps=[CASES, CASE_PEOPLE, CHILD_BIRTHS, MOTHER_KEYS]
+)
 def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Children in care proceedings, aged at entry and placed in a year.
 
@@ -39,8 +42,9 @@ def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     (ingest.care_application_types). Unit: one row per child per set, with age at entry in days
     (issue date minus birth date; 0 when born after the issue date) and the financial or calendar
     year of the issue date; `counted` marks the first set of each child in each year. A child
-    is identified by its linked birth (linkage.child_births) where it has one, otherwise by its
-    person_id, so a child with two person_ids counts once. Time window: the whole extract.
+    is identified by its linked birth (linkage.child_births), else by its mother (mother_key)
+    and date of birth, else by its person_id, so a child with two person_ids counts once. Time
+    window: the whole extract.
     Children without a birth date are kept with a null age.
     """
     config = recurrence.load()

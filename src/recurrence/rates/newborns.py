@@ -116,17 +116,20 @@ def build_newborn_children(
     Raises
     ------
     RecurrenceError
-        If ``linkage.child_births`` (which identifies a child by its birth) has not been built.
+        If ``linkage.child_births`` or ``linkage.mother_keys`` (which identify a child by its
+        birth or its mother) has not been built.
     """
-    present = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'linkage' "
-        "and table_name = 'child_births' and table_catalog = current_database()"
-    ).fetchone()
-    if not (present and present[0]):
-        raise RecurrenceError(
-            "linkage.child_births is missing: newborn counts identify a child by its linked "
-            "birth, so run the linkage/child_births asset first."
-        )
+    for table in ("child_births", "mother_keys"):
+        present = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'linkage' "
+            "and table_name = $table and table_catalog = current_database()",
+            {"table": table},
+        ).fetchone()
+        if not (present and present[0]):
+            raise RecurrenceError(
+                f"linkage.{table} is missing: newborn counts identify a child by its linked "
+                f"birth or its mother, so run the linkage/{table} asset first."
+            )
     run_sql(
         con,
         "rates/newborn_children.sql",
