@@ -116,7 +116,8 @@ def test_every_case_is_classed_once_with_the_mothers_history(small_warehouse):
         .pl()
         .iter_rows(named=True)
     }
-    assert summary.cases == 7 and summary.care_cases == 6
+    assert summary.cases == 7
+    assert summary.care_cases == 6
     assert {k: v["outcome_class"] for k, v in rows.items()} == {
         "c1": "removal",
         "c2": "home_or_family",
@@ -126,7 +127,8 @@ def test_every_case_is_classed_once_with_the_mothers_history(small_warehouse):
         "c6": "removal",
         "c7": "home_or_family",
     }
-    assert not rows["c5"]["care_proceedings"] and rows["c5"]["mother_history"] is None
+    assert not rows["c5"]["care_proceedings"]
+    assert rows["c5"]["mother_history"] is None
     # c2 and c3: mother A returns after c1 ended in removal (final 2015-08-01 before issue).
     assert [rows[c]["mother_history"] for c in ("c1", "c2", "c3")] == [
         "index",
@@ -139,7 +141,8 @@ def test_every_case_is_classed_once_with_the_mothers_history(small_warehouse):
     assert rows["c6"]["previous_removal"] == "no_mother_recorded"
     assert rows["c7"]["previous_removal"] == "no_previous_removal"
     assert rows["c1"]["weeks_to_final_hearing"] == pytest.approx(203 / 7)
-    assert rows["c2"]["year"] == "2015/16" and rows["c3"]["year"] == "2017/18"
+    assert rows["c2"]["year"] == "2015/16"
+    assert rows["c3"]["year"] == "2017/18"
     counts = count_cases_not_classified_once(small_warehouse)
     assert counts["cases_in_staging"] == counts["rows_classified"] == 7
     assert counts["missing"] == counts["duplicated"] == counts["without_a_class"] == 0
@@ -203,7 +206,8 @@ def test_proportions_and_wilson_bounds_match_hand_computed_values():
     assert row["value"] == pytest.approx(0.3)
     lo, hi = wilson_by_hand(30, 100)
     assert (row["ci_lower"], row["ci_upper"]) == (pytest.approx(lo), pytest.approx(hi))
-    assert round(lo, 4) == 0.2189 and round(hi, 4) == 0.3958  # worked by hand
+    assert round(lo, 4) == 0.2189
+    assert round(hi, 4) == 0.3958  # worked by hand
     ongoing = table.filter(
         (pl.col("geography_code") == "E12000001")
         & (pl.col("year") == "2016/17")
@@ -253,14 +257,17 @@ def published():
 def test_small_cells_and_their_proportions_are_suppressed(published):
     cells, result = published
     table = result.table
-    assert result.primary > 0 and result.secondary > 0
+    assert result.primary > 0
+    assert result.secondary > 0
     small = table.filter(
         (pl.col("geography_code") == "E12000002")
         & (pl.col("year") == "2016/17")
         & (pl.col("group_variable") == "all")
         & (pl.col("measure") == "removal")
     ).row(0, named=True)
-    assert small["numerator"] is None and small["value"] is None and small["suppressed"]
+    assert small["numerator"] is None
+    assert small["value"] is None
+    assert small["suppressed"]
     assert visible_small_counts(table, min_cell=10) == 0
     assert hidden_values_shown(table) == 0
     assert derivable_hidden_counts(cells, table, min_cell=10) == []
@@ -270,7 +277,7 @@ def test_small_cells_and_their_proportions_are_suppressed(published):
 
 
 def test_the_checks_catch_a_shown_small_count(published):
-    cells, result = published
+    _, result = published
     leaked = result.table.with_columns(
         numerator=pl.when(pl.col("numerator").is_null()).then(3).otherwise(pl.col("numerator")),
         value=pl.when(pl.col("suppressed")).then(0.1).otherwise(pl.col("value")),
@@ -313,7 +320,8 @@ def test_fisher_p_value_agrees_with_scipy(before, after):
 
 def test_the_worked_example_40_families_before_and_after():
     g = compare_splits("all families", Split(20, 20, 0), Split(33, 7, 0))
-    assert g.before.proportion_home == 0.5 and g.after.proportion_home == 0.825
+    assert g.before.proportion_home == 0.5
+    assert g.after.proportion_home == 0.825
     assert g.difference == pytest.approx(0.325)
     assert (round(g.ci_lower, 3), round(g.ci_upper, 3)) == (0.118, 0.497)
     assert g.p_value == pytest.approx(0.004107, abs=1e-6)
@@ -322,8 +330,12 @@ def test_the_worked_example_40_families_before_and_after():
     text = summary_sentence(
         g, "Somewhere", Period.parse("2018-04-01:2020-03-31"), Period.parse("2020-04-01:2022-03-31")
     )
-    assert "33 of 40" in text and "20 of 40" in text and "82.5%" in text and "50.0%" in text
-    assert "+32.5 percentage points" in text and "p = 0.004" in text
+    assert "33 of 40" in text
+    assert "20 of 40" in text
+    assert "82.5%" in text
+    assert "50.0%" in text
+    assert "+32.5 percentage points" in text
+    assert "p = 0.004" in text
     assert "association in time, not evidence the change caused it" in text
     assert "significant" not in text.lower()
 
@@ -390,7 +402,8 @@ def _compare(path: Path):
 def test_compare_periods_detects_an_injected_change_of_practice(synthetic):
     result = _compare(synthetic["changed"])
     g = result.overall
-    assert g.ci_lower > 0.1 and g.p_value < 0.001
+    assert g.ci_lower > 0.1
+    assert g.p_value < 0.001
     assert g.difference == pytest.approx(CHANGE.shift, abs=0.08)
     assert {x.group for x in result.groups} >= {"all families", "previous_removal"}
     assert "association in time, not evidence the change caused it" in result.sentence()
@@ -398,7 +411,8 @@ def test_compare_periods_detects_an_injected_change_of_practice(synthetic):
 
 def test_compare_periods_finds_no_change_where_none_was_injected(synthetic):
     g = _compare(synthetic["unchanged"]).overall
-    assert g.ci_lower < 0 < g.ci_upper and g.p_value > 0.05
+    assert g.ci_lower < 0 < g.ci_upper
+    assert g.p_value > 0.05
 
 
 def test_the_change_moves_only_outcomes_in_the_area(synthetic, tmp_path):
@@ -430,7 +444,8 @@ def test_compare_periods_command_prints_and_writes_a_suppressed_file(synthetic, 
     )
     printed = capsys.readouterr().out
     assert code == 0
-    assert "NOT disclosure-controlled" in printed and "all families" in printed
+    assert "NOT disclosure-controlled" in printed
+    assert "all families" in printed
     assert "association in time" in printed
     rows = out.read_text().splitlines()
     assert rows[0].startswith("geography,before_period,after_period,group")
