@@ -15,10 +15,21 @@ from recurrence.errors import RecurrenceError
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from recurrence.synth import generate_extract
+    from recurrence.errors import ConfigError
+    from recurrence.synth import PracticeChange, generate_extract
 
+    change = None
+    if args.practice_change:
+        try:
+            change = PracticeChange.parse(args.practice_change)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     summary = generate_extract(
-        Path(args.out), scale=args.scale, seed=args.seed, file_format=args.format
+        Path(args.out),
+        scale=args.scale,
+        seed=args.seed,
+        file_format=args.format,
+        practice_change=change,
     )
     print(summary.describe())
     return 0
@@ -78,6 +89,30 @@ def _cmd_linkage_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare_periods(args: argparse.Namespace) -> int:
+    from recurrence.config import load_config, path_overrides
+    from recurrence.outcomes import Period, compare_periods_in_warehouse, write_comparison_csv
+
+    config = load_config(
+        args.config, [*(args.set or []), *path_overrides(warehouse=args.warehouse)]
+    )
+    result = compare_periods_in_warehouse(
+        config.paths.warehouse,
+        geography=args.geography,
+        before=Period.parse(args.before),
+        after=Period.parse(args.after),
+    )
+    print(
+        "NOT disclosure-controlled: exact counts for analysts inside the secure environment; "
+        "do not release this printout."
+    )
+    print(result.describe())
+    if args.out:
+        path = write_comparison_csv(result, Path(args.out), config.disclosure)
+        print(f"wrote {path} (counts under {config.disclosure.min_cell} suppressed)")
+    return 0
+
+
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML file of settings (see docs/configuration.md)")
     parser.add_argument(
@@ -128,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="mixed",
         help="file format: mixed writes births as Parquet and the other tables as CSV",
     )
+    synth.add_argument(
+        "--practice-change",
+        metavar="CODE:START:SHIFT",
+        help="inject a change of practice: from START, SHIFT more (0.2 = 20 points; negative "
+        "for fewer) of the concluded care proceedings in region or local authority CODE end at "
+        "home or with family (default: none)",
+    )
     synth.set_defaults(func=_cmd_synth)
 
     pseudo = sub.add_parser(
@@ -160,6 +202,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="write pairs near the match threshold, with comparison vectors, to this file",
     )
     leval.set_defaults(func=_cmd_linkage_eval)
+
+    compare = sub.add_parser(
+        "compare-periods",
+        help="how care proceedings ended in one area before and after a change of practice",
+        description="Compare the share of concluded care proceedings ending at home or with "
+        "family (rather than removal) in one area, issued before and after a change of "
+        "practice: all families, and split by whether the mother had an earlier set ending in "
+        "removal. Reports both proportions, the difference (after - before) with Newcombe's 95%% "
+        "interval, and Fisher's exact test. Reads analysis.case_outcomes of a built warehouse. "
+        "The printed table is NOT disclosure-controlled (exact counts, no identifiers) and is "
+        "for analysts inside the secure environment; --out writes a CSV with counts under "
+        "disclosure.min_cell suppressed.",
+    )
+    compare.add_argument(
+        "--geography",
+        required=True,
+        metavar="CODE",
+        help="region code (e.g. E12000002), W92000004, E92000001, K04000001, or an la_code",
+    )
+    compare.add_argument("--before", required=True, metavar="START:END", help="ISO dates of issue")
+    compare.add_argument("--after", required=True, metavar="START:END", help="ISO dates of issue")
+    compare.add_argument("--warehouse", help="DuckDB warehouse file (default: paths.warehouse)")
+    compare.add_argument("--out", metavar="CSV", help="also write the comparison, suppressed")
+    _add_config_options(compare)
+    compare.set_defaults(func=_cmd_compare_periods)
     return parser
 
 

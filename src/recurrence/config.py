@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from recurrence.contract import OUTCOMES
 from recurrence.errors import ConfigError
 from recurrence.paths import DEFAULTS_FILE
 
@@ -90,6 +91,24 @@ class DisclosureConfig:
 
 
 @dataclass(frozen=True)
+class OutcomesConfig:
+    """How proceedings end: the class of every outcome code, and the timeliness target."""
+
+    care_order: str
+    placement_order: str
+    supervision_order: str
+    special_guardianship_order: str
+    child_arrangements_order: str
+    no_order: str
+    withdrawn: str
+    target_weeks: int
+
+    def classes(self) -> dict[str, str]:
+        """Each outcome code with its class (``"removal"`` or ``"home_or_family"``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "target_weeks"}
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one run."""
 
@@ -100,6 +119,7 @@ class Config:
     recurrence: RecurrenceConfig
     rates: RatesConfig
     disclosure: DisclosureConfig
+    outcomes: OutcomesConfig
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Return the configuration as plain TOML-compatible values, for provenance records."""
@@ -118,7 +138,10 @@ _SECTIONS: dict[str, type] = {
     "recurrence": RecurrenceConfig,
     "rates": RatesConfig,
     "disclosure": DisclosureConfig,
+    "outcomes": OutcomesConfig,
 }
+
+OUTCOME_CLASSES = ("removal", "home_or_family")
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("linkage", "method"): ("probabilistic", "person_id"),
@@ -126,6 +149,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("recurrence", "event"): ("new_child", "any"),
     ("rates", "year_type"): ("financial", "calendar"),
     ("rates", "ci_method"): ("exact", "byar"),
+    **{("outcomes", code): OUTCOME_CLASSES for code in OUTCOMES},
 }
 
 
@@ -272,4 +296,6 @@ def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -
     config = Config(**built)
     if max(config.recurrence.report_years) > 10:
         raise ConfigError("Setting recurrence.report_years may not go beyond 10 years.")
+    if config.outcomes.target_weeks <= 0:
+        raise ConfigError("Setting outcomes.target_weeks must be a positive number of weeks.")
     return config

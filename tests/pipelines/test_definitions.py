@@ -39,7 +39,14 @@ def test_every_asset_is_described_and_grouped_by_stage():
     graph = _defs().resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"ingest", "linkage", "recurrence", "rates", "reports"}, key
+        assert node.group_name in {
+            "ingest",
+            "linkage",
+            "recurrence",
+            "rates",
+            "outcomes",
+            "reports",
+        }, key
         assert node.description, key
         assert len(node.description) > 40, key
 

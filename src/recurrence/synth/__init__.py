@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from recurrence.synth import calibration as cal
 from recurrence.synth.geography import build_geography
 from recurrence.synth.names import NameModel
+from recurrence.synth.practice import PracticeChange, apply_practice_change
 from recurrence.synth.proceedings import simulate
 from recurrence.synth.records import record_births, record_cases
 from recurrence.synth.writer import (
@@ -38,7 +39,7 @@ from recurrence.synth.writer import (
     write_table,
 )
 
-__all__ = ["SynthSummary", "generate_extract"]
+__all__ = ["PracticeChange", "SynthSummary", "generate_extract"]
 
 Scale = Literal["sample", "national"]
 FileFormat = Literal["csv", "parquet", "mixed"]
@@ -73,6 +74,8 @@ class SynthSummary:
     first_issue: str = ""
     last_issue: str = ""
     seconds: float = 0.0
+    practice_change: PracticeChange | None = None
+    outcomes_changed: int = 0
 
     def describe(self) -> str:
         """A few lines for the console: rows per table, years covered and timing.
@@ -89,6 +92,11 @@ class SynthSummary:
             f"{cal.BIRTHS_START.isoformat()} to {cal.EXTRACT_END.isoformat()}",
         ]
         lines += [f"  {name}: {n:,} rows" for name, n in self.rows.items()]
+        if self.practice_change is not None:
+            lines.append(
+                f"practice change {self.practice_change.describe()}: "
+                f"{self.outcomes_changed:,} outcomes changed"
+            )
         return "\n".join(lines)
 
 
@@ -107,6 +115,7 @@ def generate_extract(
     scale: Scale,
     seed: int,
     file_format: FileFormat = "mixed",
+    practice_change: PracticeChange | None = None,
 ) -> SynthSummary:
     """Write a synthetic extract with ground truth into ``out_dir``.
 
@@ -120,6 +129,10 @@ def generate_extract(
         Seed of the random generator; the same seed writes byte-identical files.
     file_format
         ``'csv'``, ``'parquet'``, or ``'mixed'`` (births as Parquet, other tables as CSV).
+    practice_change
+        Optional change of practice to inject (:class:`PracticeChange`): from its start date,
+        more (or fewer) care proceedings in its area end at home or with family. Only recorded
+        outcomes change; the manifest records it. None (the default) injects nothing.
 
     Returns
     -------
@@ -148,13 +161,26 @@ def generate_extract(
     geo = build_geography(rng)
     truth = simulate(rng, names, geo, fraction)
     cases = record_cases(rng, truth, names)
+    changed = 0
+    if practice_change is not None:
+        # Its own stream, so every other value is the same as without the change.
+        changed = apply_practice_change(
+            cases, geo, practice_change, np.random.default_rng([seed, 9009])
+        )
     births = record_births(rng, truth, names, geo, fraction)
     hasher = NameHasher(names.vocab, synthetic_key(seed))
 
     t_cases = cases_table(cases, geo)
     t_people = case_people_table(cases, geo, hasher)
     t_births = births_table(births, geo, hasher)
-    summary = SynthSummary(out_dir=out_dir, scale=scale, seed=seed, file_format=file_format)
+    summary = SynthSummary(
+        out_dir=out_dir,
+        scale=scale,
+        seed=seed,
+        file_format=file_format,
+        practice_change=practice_change,
+        outcomes_changed=changed,
+    )
     other_fmt = "parquet" if file_format == "parquet" else "csv"
     births_fmt = "csv" if file_format == "csv" else "parquet"
     for name, table, fmt in (
@@ -199,6 +225,15 @@ def generate_extract(
         "[rows]",
         *(f'"{k}" = {v}' for k, v in summary.rows.items()),
     ]
+    if practice_change is not None:
+        manifest += [
+            "",
+            "[practice_change]",
+            f"geography = {_toml_value(practice_change.geography)}",
+            f"start = {practice_change.start.isoformat()}",
+            f"shift_home_or_family = {practice_change.shift!r}",
+            f"outcomes_changed = {changed}",
+        ]
     (truth_dir / "manifest.toml").write_text("\n".join(manifest) + "\n", encoding="utf-8")
     summary.files.append(truth_dir / "manifest.toml")
 

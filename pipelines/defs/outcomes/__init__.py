@@ -1,0 +1,1 @@
+"""Outcomes stage: how care proceedings end, for whom, and how long they take."""
