@@ -243,6 +243,7 @@ def verify_suppression(
     suppressed: Collection[Cell],
     *,
     min_width: float = 1.0,
+    only: Collection[Cell] | None = None,
 ) -> list[Exposure]:
     """Prove that no suppressed cell can be recovered from the published cells and totals.
 
@@ -257,6 +258,8 @@ def verify_suppression(
     min_width
         A hidden cell is exposed if the range of values it could take is narrower than this.
         With whole counts, 1 means the value is pinned down exactly.
+    only
+        Check these suppressed cells only (default all); the others still count as unknown.
 
     Returns
     -------
@@ -271,9 +274,64 @@ def verify_suppression(
     """
     suppressed = list(dict.fromkeys(suppressed))
     certified = _swap_certified(values, relations, suppressed)
-    todo = [c for c in suppressed if c not in certified]
-    ranges = feasible_ranges(values, relations, suppressed, only=todo)
-    return [Exposure(c, lo, hi) for c, (lo, hi) in ranges.items() if hi - lo < min_width - 1e-9]
+    exposed: list[Exposure] = []
+    for cells, rels in _components(relations, suppressed):
+        todo = [c for c in cells if c not in certified and (only is None or c in only)]
+        if todo:
+            exposed += _exposed_in_component(values, cells, rels, todo, min_width)
+    return exposed
+
+
+def _exposed_in_component(
+    values: Mapping[Cell, float],
+    cells: list[Cell],
+    rels: list[Relation],
+    todo: list[Cell],
+    min_width: float,
+) -> list[Exposure]:
+    # The true values are one feasible point. Every optimum found is another, so any hidden cell
+    # whose value there differs from its true value by min_width already ranges that widely:
+    # one linear programme usually settles many cells, not just the one it optimises.
+    if not rels:
+        return []
+    index = {c: i for i, c in enumerate(cells)}
+    a = np.zeros((len(rels), len(cells)))
+    b = np.zeros(len(rels))
+    for k, r in enumerate(rels):
+        for c, coef in ((r.total, 1.0), *((p, -1.0) for p in r.parts)):
+            if c in index:
+                a[k, index[c]] += coef
+            else:
+                b[k] -= coef * float(values[c])
+    truth = np.array([float(values[c]) for c in cells])
+    settled = np.zeros(len(cells), dtype=bool)
+    exposed: list[Exposure] = []
+    for c in todo:
+        i = index[c]
+        if settled[i]:
+            continue
+        bounds: list[float] = []
+        for sign in (1.0, -1.0):
+            objective = np.zeros(len(cells))
+            objective[i] = -sign  # maximise, then minimise, the cell
+            res = linprog(objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            if res.status == 3:  # unbounded: the cell can be as large as you like
+                settled[i] = True
+                break
+            if res.status != 0:
+                raise DisclosureError(
+                    f"The table's totals are inconsistent with its cells ({res.message})."
+                )
+            settled |= np.abs(res.x - truth) >= min_width - 1e-9
+            bounds.append(float(res.x[i]))
+            if settled[i]:
+                break
+        if not settled[i]:
+            upper, lower = bounds
+            if upper - lower < min_width - 1e-9:
+                exposed.append(Exposure(c, lower, upper))
+            settled[i] = True
+    return exposed
 
 
 def _pick_partner(

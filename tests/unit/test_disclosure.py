@@ -142,6 +142,23 @@ def test_random_tables_are_safe_and_the_verifier_agrees_with_brute_force(seed):
         assert lo <= values[c] <= hi
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_the_verifier_finds_exactly_the_cells_whose_exact_range_is_narrow(seed):
+    # verify_suppression settles most cells from the optima of other cells' programmes; it must
+    # still name exactly the cells whose exact feasible range is narrower than one.
+    rng = np.random.default_rng(seed)
+    values, rels = grid(rng.choice([0, 1, 3, 8, 12, 30], size=(3, 4)))
+    hidden = {c for c, v in values.items() if v < 10 or rng.random() < 0.2}
+    exact = feasible_ranges(values, rels, hidden)
+    narrow = {c for c, (lo, hi) in exact.items() if hi - lo < 1 - 1e-9}
+    found = verify_suppression(values, rels, hidden)
+    assert {e.cell for e in found} == narrow
+    for e in found:
+        assert (e.lower, e.upper) == pytest.approx(exact[e.cell])
+    some = set(list(hidden)[:3])
+    assert {e.cell for e in verify_suppression(values, rels, hidden, only=some)} == narrow & some
+
+
 def test_round_to_base():
     assert round_to_base([0, 2, 3, 7, 8, 12], 5).tolist() == [0, 0, 5, 5, 10, 10]
     assert round_to_base([3, 4], 0).tolist() == [3, 4]

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from recurrence.config import Config
-from recurrence.disclosure import Exposure, feasible_ranges
+from recurrence.disclosure import Exposure, verify_suppression
 from recurrence.outcomes.classify import CASE_OUTCOMES_TABLE, OUTCOME_CLASSES
 from recurrence.outcomes.proportions import (
     KEY,
@@ -263,5 +263,4 @@ def derivable_hidden_counts(
     hidden |= {k for k, v in values.items() if k[-1] == "not_met" and v < min_cell}
     unknown = [k for k in values if k not in shown and k not in fixed]
     concern = hidden - fixed
-    ranges = feasible_ranges(values, relations, unknown, only=concern)
-    return [Exposure(c, lo, hi) for c, (lo, hi) in ranges.items() if hi - lo < 1 - 1e-9]
+    return verify_suppression(values, relations, unknown, only=concern)
