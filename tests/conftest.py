@@ -45,7 +45,6 @@ def full_sample_run(tmp_path_factory) -> SampleRun:
             extract=str(SAMPLE_EXTRACT_DIR),
             warehouse=str(warehouse),
             reports=str(reports),
-            quiet=True,
         )
     return SampleRun(code, root, warehouse, reports)
 

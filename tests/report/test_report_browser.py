@@ -30,8 +30,8 @@ FLAGS = (
 class DevTools:
     """A minimal Chrome DevTools Protocol client over one page's websocket."""
 
-    def __init__(self, url: str) -> None:
-        self.ws = ws_connect(url, max_size=None, open_timeout=20)
+    def __init__(self, ws) -> None:
+        self.ws = ws
         self.next_id = 0
         self.events: list[dict] = []
 
@@ -85,21 +85,21 @@ def test_html_report_renders_in_chromium(full_sample_run, system_tools, tmp_path
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=20) as r:
             pages = json.loads(r.read().decode())
         page = next(p for p in pages if p["type"] == "page")
-        tools = DevTools(page["webSocketDebuggerUrl"])
-        tools.call("Runtime.enable")
-        tools.call("Log.enable")
-        tools.call("Page.enable")
-        tools.call("Page.navigate", url=Path(html).as_uri())
-        tools.wait_for("Page.loadEventFired")
-        status = tools.call(
-            "Runtime.evaluate",
-            expression="JSON.stringify(Array.from(document.images)"
-            ".map(i => [i.complete, i.naturalWidth]))",
-            returnByValue=True,
-        )["result"]["value"]
-        images = json.loads(status)
-        shot = tools.call("Page.captureScreenshot", format="png")["data"]
-        tools.ws.close()
+        with ws_connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=20) as ws:
+            tools = DevTools(ws)
+            tools.call("Runtime.enable")
+            tools.call("Log.enable")
+            tools.call("Page.enable")
+            tools.call("Page.navigate", url=Path(html).as_uri())
+            tools.wait_for("Page.loadEventFired")
+            status = tools.call(
+                "Runtime.evaluate",
+                expression="JSON.stringify(Array.from(document.images)"
+                ".map(i => [i.complete, i.naturalWidth]))",
+                returnByValue=True,
+            )["result"]["value"]
+            images = json.loads(status)
+            shot = tools.call("Page.captureScreenshot", format="png")["data"]
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -11,7 +11,7 @@ from recurrence.report.content import Report, Section
 from recurrence.report.html import render_html
 from recurrence.report.inputs import ReportInputs, read_inputs
 from recurrence.report.pdf import render_pdf
-from recurrence.report.sections import SECTIONS, build_report
+from recurrence.report.sections import SECTIONS, build_report, estimate_curves, outliers
 from recurrence.report.write import ReportFiles, refresh_latest, write_report
 
 __all__ = [
@@ -21,8 +21,10 @@ __all__ = [
     "ReportInputs",
     "Section",
     "build_report",
+    "estimate_curves",
     "hidden_values",
     "leaked_values",
+    "outliers",
     "read_inputs",
     "refresh_latest",
     "render_html",

@@ -180,8 +180,9 @@ def leaked_values(text: str, forbidden: Iterable[str]) -> list[str]:
     found = []
     for token in forbidden:
         # A number followed by % is a percentage, never a rate, ratio or count.
-        tail = r"(?![\w%]|[.,]\d)" if token.endswith("%") else r"(?!\w|[.,]\d|\s?%)"
-        pattern = rf"(?<![\w.,]){re.escape(token)}{tail}"
+        # Digits joined by - : / belong to a date, time or id (2024-03-31, 13:05, a run id).
+        tail = r"(?![\w%:/-]|[.,]\d)" if token.endswith("%") else r"(?![\w:/-]|[.,]\d|\s?%)"
+        pattern = rf"(?<![\w.,:/-]){re.escape(token)}{tail}"
         if re.search(pattern, text):
             found.append(token)
     return sorted(found)

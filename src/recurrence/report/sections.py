@@ -163,7 +163,23 @@ def _rate_key_figures(inputs: ReportInputs) -> list[str]:
     return items
 
 
-def _curves(estimates: pl.DataFrame, variable: str, years: tuple[int, ...]) -> list[Curve]:
+def estimate_curves(estimates: pl.DataFrame, variable: str, years: tuple[int, ...]) -> list[Curve]:
+    """Curves for :func:`recurrence.plotting.recurrence_curves` from published estimates.
+
+    Parameters
+    ----------
+    estimates
+        ``published.recurrence_estimates`` (one method).
+    variable
+        ``"all"`` or a covariate such as ``"age_group"``; one curve per level.
+    years
+        The horizons to draw.
+
+    Returns
+    -------
+    list of Curve
+        One per group, sorted by label (hidden values are None).
+    """
     out = []
     part = estimates.filter(pl.col("group_variable") == variable)
     for (value,), group in part.group_by("group_value", maintain_order=True):
@@ -188,7 +204,7 @@ def recurrence_section(inputs: ReportInputs) -> Section:
     cfg, symbol = inputs.config, inputs.config.disclosure.symbol
     estimates = _primary(inputs.tables["published.recurrence_estimates"])
     years = tuple(cfg.recurrence.report_years)
-    overall = _curves(estimates, OVERALL, years)
+    overall = estimate_curves(estimates, OVERALL, years)
     note = (
         f"Points are the published horizons ({', '.join(map(str, years))} years), joined by "
         f"lines; shading is the 95% confidence interval; {symbol} and gaps are hidden values."
@@ -205,7 +221,7 @@ def recurrence_section(inputs: ReportInputs) -> Section:
         ("age_group", "recurrence_by_age", "mother's age at her first set"),
         ("region_code", "recurrence_by_region", "region"),
     ):
-        curves = _curves(estimates, variable, years)
+        curves = estimate_curves(estimates, variable, years)
         if variable != OVERALL:
             curves = overall + curves
         fig = recurrence_curves(
