@@ -7,9 +7,11 @@ title and axis labels are written for a non-specialist reader.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from recurrence.rates.intervals import funnel_limits
@@ -139,4 +141,251 @@ def funnel_plot(
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper right", frameon=False, fontsize=8)
+    return fig
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One group's cumulative chance of return at the published horizons.
+
+    Attributes
+    ----------
+    label
+        Plain-English name of the group (such as ``"Aged 16-19"``).
+    years
+        Horizons in years, ascending.
+    estimate, lower, upper
+        Cumulative probability of return and its 95% limits at each horizon, as proportions;
+        ``None`` where the value is hidden by disclosure control (the curve has a gap there).
+    at_risk
+        Mothers still followed up at each horizon, ``None`` where hidden.
+    """
+
+    label: str
+    years: tuple[int, ...]
+    estimate: tuple[float | None, ...]
+    lower: tuple[float | None, ...]
+    upper: tuple[float | None, ...]
+    at_risk: tuple[int | None, ...]
+
+
+def _values(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _draw_curve(ax: Axes, curve: Curve, i: int, *, band: bool = True) -> None:
+    """Points at the horizons joined by lines, starting from 0 at time 0, with a 95% band."""
+    x = np.array([0, *curve.years], dtype=float)
+    y = np.concatenate([[0.0], _values(curve.estimate)]) * 100
+    lo = np.concatenate([[0.0], _values(curve.lower)]) * 100
+    hi = np.concatenate([[0.0], _values(curve.upper)]) * 100
+    style = _style(i)
+    ax.plot(x, y, label=curve.label, **style)
+    if band:
+        ax.fill_between(x, lo, hi, color=str(style["color"]), alpha=0.15, linewidth=0)
+        # Dashed edges keep the band readable when shades of grey are hard to tell apart.
+        for edge in (lo, hi):
+            ax.plot(x, edge, color=str(style["color"]), linewidth=0.6, linestyle=":")
+
+
+def _at_risk_text(value: int | None, symbol: str) -> str:
+    return symbol if value is None else f"{value:,}"
+
+
+def recurrence_curves(
+    curves: Sequence[Curve],
+    *,
+    title: str,
+    horizon_label: str = "Years since the first set of care proceedings",
+    symbol: str = "[c]",
+    note: str | None = None,
+) -> Figure:
+    """Cumulative chance of return by group, with 95% bands and numbers at risk beneath.
+
+    Up to four groups share one chart, with a table of mothers still followed up beneath it;
+    more groups are drawn as small panels (one per group, the first curve repeated as a dashed
+    reference in each), with the numbers at risk under each panel's axis.
+
+    Parameters
+    ----------
+    curves
+        The groups; the first is the reference (usually all mothers).
+    title
+        Plain-English title.
+    horizon_label
+        The x-axis label.
+    symbol
+        What to write where a number at risk is hidden.
+    note
+        Footnote under the chart.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
+    if len(curves) <= 4:
+        return _curves_one_chart(
+            curves, title=title, xlabel=horizon_label, symbol=symbol, note=note
+        )
+    return _curves_panels(curves, title=title, xlabel=horizon_label, symbol=symbol, note=note)
+
+
+def _curve_axes(ax: Axes, years: Sequence[int], xlabel: str | None) -> None:
+    ax.set_xlim(0, max(years, default=1) + 0.3)
+    ax.set_xticks([0, *years])
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0f}%")
+    ax.grid(axis="y", color="0.85")
+    if xlabel:
+        ax.set_xlabel(xlabel)
+
+
+def _curves_one_chart(
+    curves: Sequence[Curve], *, title: str, xlabel: str, symbol: str, note: str | None
+) -> Figure:
+    rows = len(curves)
+    fig = Figure(figsize=(9, 5.2 + 0.28 * rows), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.5 + 0.35 * rows])
+    ax = fig.add_subplot(grid[0])
+    for i, curve in enumerate(curves):
+        _draw_curve(ax, curve, i)
+    years = curves[0].years if curves else ()
+    _curve_axes(ax, years, xlabel)
+    ax.set_ylabel("Mothers who have returned to court (%)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    table = fig.add_subplot(grid[1], sharex=ax)
+    table.set_ylim(rows - 0.5, -1.2)
+    table.text(0, -1, "Mothers still followed up:", fontsize=8, ha="left", va="center")
+    for r, curve in enumerate(curves):
+        table.text(-0.05, r, curve.label, fontsize=8, ha="right", va="center")
+        for x, value in zip(curve.years, curve.at_risk, strict=True):
+            table.text(x, r, _at_risk_text(value, symbol), fontsize=8, ha="center", va="center")
+    table.axis("off")
+    if note:
+        table.set_title(note, fontsize=8, loc="left", y=-0.6 - 0.1 * rows)
+    return fig
+
+
+def _curves_panels(
+    curves: Sequence[Curve], *, title: str, xlabel: str, symbol: str, note: str | None
+) -> Figure:
+    reference, groups = curves[0], list(curves[1:])
+    ncols = 3
+    nrows = -(-len(groups) // ncols)
+    fig = Figure(figsize=(10, 2.9 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(groups):
+            ax.axis("off")
+            continue
+        curve = groups[k]
+        ref = Curve(f"{reference.label} (dashed)", **_shape(reference))
+        ax.plot(
+            [0, *ref.years],
+            np.concatenate([[0.0], _values(ref.estimate)]) * 100,
+            color="0.55",
+            linestyle="--",
+            linewidth=1,
+        )
+        _draw_curve(ax, curve, 0)
+        _curve_axes(ax, curve.years, None)
+        ax.set_title(curve.label, fontsize=9)
+        # Numbers at risk are text of their own, never tick labels (the report audit reads
+        # figure text but skips tick labels, which are an axis scale).
+        under = ax.get_xaxis_transform()
+        ax.text(0, -0.22, "at risk:", transform=under, fontsize=7, ha="left", va="top")
+        for x, n in zip(curve.years, curve.at_risk, strict=True):
+            ax.text(
+                x,
+                -0.22,
+                _at_risk_text(n, symbol),
+                transform=under,
+                fontsize=7,
+                ha="center",
+                va="top",
+            )
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title)
+    fig.supxlabel(xlabel + (f"\n{note}" if note else ""), fontsize=9)
+    fig.supylabel("Mothers who have returned to court (%)", fontsize=9)
+    return fig
+
+
+def _shape(curve: Curve) -> dict[str, tuple]:
+    return {
+        "years": curve.years,
+        "estimate": curve.estimate,
+        "lower": curve.lower,
+        "upper": curve.upper,
+        "at_risk": curve.at_risk,
+    }
+
+
+def forest_plot(
+    labels: Sequence[str],
+    ratio: Sequence[float | None],
+    lower: Sequence[float | None],
+    upper: Sequence[float | None],
+    *,
+    title: str,
+    headings: Sequence[bool] | None = None,
+    symbol: str = "[c]",
+) -> Figure:
+    """Hazard ratios with 95% intervals on a log scale, one row per label, top to bottom.
+
+    Parameters
+    ----------
+    labels
+        Row labels (a covariate heading or a level against its reference).
+    ratio, lower, upper
+        Hazard ratio and limits; ``None`` where hidden (the row says so) or for a heading.
+    title
+        Plain-English title.
+    headings
+        Which rows are headings (written in bold, no point).
+    symbol
+        Written on rows whose ratio is hidden.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The plot.
+    """
+    n = len(labels)
+    headings = list(headings) if headings is not None else [False] * n
+    fig = Figure(figsize=(9, 1.2 + 0.28 * n), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    r, lo, hi = _values(ratio), _values(lower), _values(upper)
+    shown = ~np.isnan(r)
+    ax.errorbar(
+        r[shown],
+        y[shown],
+        xerr=[r[shown] - lo[shown], hi[shown] - r[shown]],
+        fmt="s",
+        color="black",
+        markersize=5,
+        capsize=3,
+        linewidth=1.2,
+    )
+    ax.axvline(1.0, color="0.4", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    finite = np.concatenate([lo[shown], hi[shown], [0.5, 2.0]])
+    ax.set_xlim(float(finite.min()) / 1.2, float(finite.max()) * 1.2)
+    ax.set_yticks(y, labels, fontsize=8)
+    for tick, heading in zip(ax.get_yticklabels(), headings, strict=True):
+        if heading:
+            tick.set_fontweight("bold")
+    for yi, hidden, heading in zip(y, ~shown, headings, strict=True):
+        if hidden and not heading:
+            ax.text(1.0, yi, f" {symbol} (hidden: too few mothers)", fontsize=7, va="center")
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+    ax.set_xlabel(
+        "Hazard ratio (log scale): above 1 = returns sooner or more often than the reference group"
+    )
+    ax.set_title(title)
+    ax.grid(axis="x", color="0.9")
     return fig

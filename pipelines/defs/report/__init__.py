@@ -1,0 +1,1 @@
+"""Report stage: the HTML and PDF report of each run."""

@@ -1,0 +1,34 @@
+"""The run report: one self-contained HTML file and the same content as PDF, per run.
+
+Built in three steps: :func:`read_inputs` reads the run's released tables,
+:func:`build_report` runs the section builders (:data:`SECTIONS`) into plain data, and
+:func:`write_report` renders HTML and PDF into ``reports/<run>/`` and refreshes
+``reports/latest/``. Never imports dagster.
+"""
+
+from recurrence.report.audit import hidden_values, leaked_values, report_text
+from recurrence.report.content import Report, Section
+from recurrence.report.html import render_html
+from recurrence.report.inputs import ReportInputs, read_inputs
+from recurrence.report.pdf import render_pdf
+from recurrence.report.sections import SECTIONS, build_report, estimate_curves, outliers
+from recurrence.report.write import ReportFiles, refresh_latest, write_report
+
+__all__ = [
+    "SECTIONS",
+    "Report",
+    "ReportFiles",
+    "ReportInputs",
+    "Section",
+    "build_report",
+    "estimate_curves",
+    "hidden_values",
+    "leaked_values",
+    "outliers",
+    "read_inputs",
+    "refresh_latest",
+    "render_html",
+    "render_pdf",
+    "report_text",
+    "write_report",
+]

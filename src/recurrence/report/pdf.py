@@ -1,0 +1,152 @@
+"""Render a :class:`~recurrence.report.content.Report` as a PDF with reportlab.
+
+reportlab (pure Python, BSD) lays out flowing text and tables that split across pages, so the
+PDF needs no browser or system package at run time. Figures are drawn at 150 dpi as PNG.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from matplotlib.figure import Figure
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    LongTable,
+    PageBreak,
+    SimpleDocTemplate,
+    Spacer,
+    TableStyle,
+)
+from reportlab.platypus import Paragraph as RLParagraph
+
+from recurrence.report.content import Bullets, FigureBlock, Paragraph, Report, Table
+
+DPI = 150
+_STYLES = getSampleStyleSheet()
+_CELL = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontSize=7.5, leading=9)
+_HEAD = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold")
+_NOTE = ParagraphStyle(
+    "note", parent=_STYLES["BodyText"], fontSize=8, leading=10, textColor=colors.HexColor("#333333")
+)
+_CAPTION = ParagraphStyle(
+    "caption", parent=_STYLES["BodyText"], fontName="Helvetica-Bold", fontSize=9, spaceBefore=6
+)
+
+
+def _text(text: str, style: ParagraphStyle) -> RLParagraph:
+    return RLParagraph(escape(text), style)
+
+
+def _figure(figure: Figure, width: float) -> Image:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    w, h = figure.get_size_inches()
+    buffer.seek(0)
+    return Image(buffer, width=width, height=width * h / w)
+
+
+def _table(block: Table, width: float) -> list[Flowable]:
+    data = [[_text(c, _HEAD) for c in block.columns]]
+    data += [[_text(cell, _CELL) for cell in row] for row in block.rows]
+    table = LongTable(
+        data, repeatRows=1, colWidths=[width / len(block.columns)] * len(block.columns)
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    out: list[Flowable] = [_text(block.caption, _CAPTION), table]
+    if block.note:
+        out.append(_text(block.note, _NOTE))
+    out.append(Spacer(1, 6))
+    return out
+
+
+def _flowables(report: Report, width: float) -> list[Flowable]:
+    story: list[Flowable] = [
+        _text(report.title, _STYLES["Title"]),
+        _text(report.subtitle, _STYLES["BodyText"]),
+        _text(
+            "Every number in this report comes from the run's published tables, after disclosure "
+            f"control; {report.symbol} marks a value hidden to protect confidentiality.",
+            _NOTE,
+        ),
+    ]
+    for i, section in enumerate(report.sections):
+        if i and section.id in ("methods", "provenance"):
+            story.append(PageBreak())
+        story.append(_text(section.title, _STYLES["Heading2"]))
+        for block in section.blocks:
+            if isinstance(block, Paragraph):
+                story.append(_text(block.text, _STYLES["BodyText"]))
+            elif isinstance(block, Bullets):
+                story.append(
+                    ListFlowable(
+                        [ListItem(_text(item, _STYLES["BodyText"])) for item in block.items],
+                        bulletType="bullet",
+                        leftIndent=12,
+                    )
+                )
+            elif isinstance(block, Table):
+                story += _table(block, width)
+            elif isinstance(block, FigureBlock):
+                story.append(
+                    KeepTogether(
+                        [_figure(block.figure, width), _text(block.caption, _NOTE), Spacer(1, 8)]
+                    )
+                )
+    return story
+
+
+def render_pdf(report: Report, path: Path) -> Path:
+    """Write the report as an A4 PDF to ``path``.
+
+    Parameters
+    ----------
+    report
+        The report.
+    path
+        The file to write (the caller makes it atomic).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=1.8 * cm,
+        rightMargin=1.8 * cm,
+        topMargin=1.6 * cm,
+        bottomMargin=1.6 * cm,
+        title=report.title,
+        author="recurrence",
+        subject=report.subtitle,
+        invariant=True,
+    )
+
+    def footer(canvas, doc_) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(doc_.leftMargin, 0.9 * cm, f"Run {report.run_id}")
+        canvas.drawRightString(A4[0] - doc_.rightMargin, 0.9 * cm, f"Page {doc_.page}")
+        canvas.restoreState()
+
+    doc.build(_flowables(report, doc.width), onFirstPage=footer, onLaterPages=footer)
+    return path

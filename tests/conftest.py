@@ -1,0 +1,93 @@
+"""Fixtures shared across test folders: one full pipeline run on the sample, and system tools."""
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.runner import run_pipeline
+
+CHROMIUM = "/usr/bin/chromium"
+APT_PACKAGES = ("chromium", "poppler-utils")
+
+
+@dataclass(frozen=True)
+class SampleRun:
+    """A whole-graph run on data_samples/sample: its exit code, warehouse and run folder."""
+
+    code: int
+    root: Path
+    warehouse: Path
+    reports: Path
+
+    @property
+    def run_folder(self) -> Path:
+        """reports/<run_id>/ of the run (the one folder that is not ``latest``)."""
+        (folder,) = [p for p in self.reports.iterdir() if p.is_dir() and p.name != "latest"]
+        return folder
+
+
+@pytest.fixture(scope="session")
+def full_sample_run(tmp_path_factory) -> SampleRun:
+    """Run the whole asset graph once on the sample extract, into tmp paths (shared by the
+    report and notebook tests, so the suite pays for one run)."""
+    root = tmp_path_factory.mktemp("full_sample_run")
+    home = root / "dagster_home"
+    home.mkdir()
+    warehouse, reports = root / "wh.duckdb", root / "reports"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        code = run_pipeline(
+            extract=str(SAMPLE_EXTRACT_DIR),
+            warehouse=str(warehouse),
+            reports=str(reports),
+        )
+    return SampleRun(code, root, warehouse, reports)
+
+
+def _install_with_apt() -> str | None:
+    """Install Chromium and poppler from Debian's packages; the error text if that fails."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *APT_PACKAGES],
+    ):
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if result.returncode:
+            return result.stderr[-500:]
+    return None
+
+
+@pytest.fixture(scope="session")
+def system_tools() -> dict[str, str]:
+    """Paths of chromium, pdftoppm and pdftotext, installing them with apt-get when root.
+
+    Fails in CI (env CI set) when they cannot be had; otherwise skips with how to install.
+    """
+
+    def found() -> dict[str, str] | None:
+        tools = {
+            "chromium": CHROMIUM if Path(CHROMIUM).exists() else None,
+            "pdftoppm": shutil.which("pdftoppm"),
+            "pdftotext": shutil.which("pdftotext"),
+        }
+        return tools if all(tools.values()) else None  # type: ignore[return-value]
+
+    tools = found()
+    problem = None
+    if tools is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        problem = _install_with_apt()
+        tools = found()
+    if tools is None:
+        how = (
+            "needs /usr/bin/chromium, pdftoppm and pdftotext: run "
+            f"`sudo apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}`"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"{how} ({problem or 'not root or no apt-get'})")
+        pytest.skip(how)
+    return tools

@@ -1,0 +1,119 @@
+"""Open the HTML report in headless Chromium: it renders, its figures load, no console errors."""
+
+import base64
+import json
+import re
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import connect as ws_connect
+
+from recurrence.report.write import HTML_NAME
+
+pytestmark = pytest.mark.slow
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over one page's websocket."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.next_id = 0
+        self.events: list[dict] = []
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv(timeout=30))
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(message["error"])
+                return message.get("result", {})
+            self.events.append(message)
+
+    def wait_for(self, method: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == method for e in self.events):
+            self.events.append(
+                json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            )
+
+
+def _browser_ws(process: subprocess.Popen) -> str:
+    deadline = time.monotonic() + 30
+    assert process.stderr is not None
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if m := re.search(r"DevTools listening on (ws://\S+)", line):
+            return m.group(1)
+    raise AssertionError("Chromium did not start its DevTools server")
+
+
+def test_html_report_renders_in_chromium(full_sample_run, system_tools, tmp_path):
+    html = full_sample_run.run_folder / HTML_NAME
+    process = subprocess.Popen(
+        [
+            system_tools["chromium"],
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--remote-debugging-port=0",
+            "--window-size=1200,900",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        browser = _browser_ws(process)
+        port = re.search(r":(\d+)/", browser).group(1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=20) as r:
+            pages = json.loads(r.read().decode())
+        page = next(p for p in pages if p["type"] == "page")
+        with ws_connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=20) as ws:
+            tools = DevTools(ws)
+            tools.call("Runtime.enable")
+            tools.call("Log.enable")
+            tools.call("Page.enable")
+            tools.call("Page.navigate", url=Path(html).as_uri())
+            tools.wait_for("Page.loadEventFired")
+            status = tools.call(
+                "Runtime.evaluate",
+                expression="JSON.stringify(Array.from(document.images)"
+                ".map(i => [i.complete, i.naturalWidth]))",
+                returnByValue=True,
+            )["result"]["value"]
+            images = json.loads(status)
+            shot = tools.call("Page.captureScreenshot", format="png")["data"]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if process.stderr is not None:
+            process.stderr.close()
+    (tmp_path / "report.png").write_bytes(base64.b64decode(shot))
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert len(images) >= 7
+    assert all(complete and width > 0 for complete, width in images), images
+    errors = [
+        e
+        for e in tools.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
+    assert errors == []
