@@ -25,6 +25,7 @@ from recurrence.config import (
     path_overrides,
 )
 from recurrence.paths import PROJECT_ROOT
+from recurrence.safety import WarehouseBusyError, begin_build, commit_build, warehouse_lock
 
 
 def _prepare_dagster_home(config: Config) -> Path:
@@ -133,20 +134,33 @@ def run_pipeline(
         else None
     )
     started = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
-        if not quiet:
-            print(
-                f"recurrence: running on {config.paths.extract} -> {config.paths.warehouse}",
-                flush=True,
+    target = config.paths.warehouse.resolve()
+    try:
+        with warehouse_lock(target), dg.DagsterInstance.get() as instance:
+            # The run writes a copy; the previous warehouse is replaced only when all succeeded.
+            build = begin_build(target)
+            run_config["resources"]["recurrence"]["config"]["warehouse"] = str(build)
+            if not quiet:
+                print(f"recurrence: running on {config.paths.extract} -> {target}", flush=True)
+            result = job.execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                raise_on_error=False,
+                asset_selection=list(selection) if selection else None,
             )
-        result = job.execute_in_process(
-            run_config=run_config,
-            instance=instance,
-            raise_on_error=False,
-            asset_selection=list(selection) if selection else None,
-        )
-        elapsed = time.monotonic() - started
-        return _report(result, elapsed)
+            code = _report(result, time.monotonic() - started)
+            if code == 0:
+                commit_build(target)
+            else:
+                print(
+                    f"recurrence: the previous warehouse {target} is unchanged; this run's "
+                    f"partial warehouse is kept for inspection at {build} until the next run.",
+                    file=sys.stderr,
+                )
+            return code
+    except WarehouseBusyError as exc:
+        print(f"recurrence: {exc}", file=sys.stderr)
+        return 1
 
 
 def _report(result: Any, elapsed: float) -> int:
