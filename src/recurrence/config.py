@@ -89,6 +89,13 @@ class DisclosureConfig:
 
 
 @dataclass(frozen=True)
+class InboxConfig:
+    """The folder a Dagster sensor watches for new extracts (off when empty)."""
+
+    folder: str
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one run."""
 
@@ -99,6 +106,7 @@ class Config:
     recurrence: RecurrenceConfig
     rates: RatesConfig
     disclosure: DisclosureConfig
+    inbox: InboxConfig
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Return the configuration as plain TOML-compatible values, for provenance records."""
@@ -117,6 +125,7 @@ _SECTIONS: dict[str, type] = {
     "recurrence": RecurrenceConfig,
     "rates": RatesConfig,
     "disclosure": DisclosureConfig,
+    "inbox": InboxConfig,
 }
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
