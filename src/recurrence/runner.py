@@ -95,6 +95,8 @@ def run_pipeline(
     import dagster as dg
 
     from pipelines.definitions import defs as load_defs
+    from pipelines.defs.reports.assets import GROUP as RELEASE_GROUP
+    from pipelines.defs.reports.assets import REPORT_WRITERS
 
     # Analysts see our progress lines, not Dagster's notices about its own beta APIs nor Splink's
     # training chatter (its messages stay in each step's compute log in the UI).
@@ -128,11 +130,12 @@ def run_pipeline(
     run_config["loggers"] = (
         {"console": {"config": {"log_level": "CRITICAL"}}} if quiet else {"progress": {}}
     )
-    selection = (
-        dg.AssetSelection.from_string(select).resolve(definitions.resolve_asset_graph())
-        if select
-        else None
-    )
+    graph = definitions.resolve_asset_graph()
+    selection = dg.AssetSelection.from_string(select).resolve(graph) if select else None
+    if selection and selection & set(REPORT_WRITERS):
+        # Files written for release are released (after the final checks) by any run that writes
+        # them, not left in the hidden staging folder.
+        selection = selection | dg.AssetSelection.groups(RELEASE_GROUP).resolve(graph)
     started = time.monotonic()
     target = config.paths.warehouse.resolve()
     try:
