@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from pipelines.failures import user_errors_as_failure
 from recurrence.config import (
     ENV_CONFIG,
     ENV_EXTRACT,
@@ -18,6 +19,7 @@ from recurrence.config import (
     load_config,
     path_overrides,
 )
+from recurrence.safety import ensure_not_locked
 from recurrence.warehouse import connect
 
 
@@ -46,6 +48,8 @@ class RecurrenceResource(dg.ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse for writing; closed when the block ends."""
         config = self.load()
+        with user_errors_as_failure():
+            ensure_not_locked(config.paths.warehouse)
         con = connect(config.paths.warehouse, memory_limit=config.duckdb.memory_limit)
         try:
             yield con
@@ -55,13 +59,18 @@ class RecurrenceResource(dg.ConfigurableResource):
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    """Bind the ``recurrence`` resource, with defaults taken from the environment if set."""
+    """Bind the ``recurrence`` resource, with defaults taken from the environment if set.
+
+    Every step writes the same DuckDB file, which one process at a time may open for writing, so
+    runs launched from the UI or a sensor execute their steps one after another in one process.
+    """
     return dg.Definitions(
+        executor=dg.in_process_executor,
         resources={
             "recurrence": RecurrenceResource(
                 config_file=os.environ.get(ENV_CONFIG) or None,
                 extract=os.environ.get(ENV_EXTRACT) or None,
                 warehouse=os.environ.get(ENV_WAREHOUSE) or None,
             )
-        }
+        },
     )

@@ -109,6 +109,13 @@ class OutcomesConfig:
 
 
 @dataclass(frozen=True)
+class InboxConfig:
+    """The folder a Dagster sensor watches for new extracts (off when empty)."""
+
+    folder: str
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one run."""
 
@@ -120,6 +127,7 @@ class Config:
     rates: RatesConfig
     disclosure: DisclosureConfig
     outcomes: OutcomesConfig
+    inbox: InboxConfig
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Return the configuration as plain TOML-compatible values, for provenance records."""
@@ -139,6 +147,7 @@ _SECTIONS: dict[str, type] = {
     "rates": RatesConfig,
     "disclosure": DisclosureConfig,
     "outcomes": OutcomesConfig,
+    "inbox": InboxConfig,
 }
 
 OUTCOME_CLASSES = ("removal", "home_or_family")

@@ -3,6 +3,11 @@
 Every file is written under a temporary name in the same folder and moved into place with
 ``os.replace``, so a reader never sees a half-written file. Only the published (suppressed)
 table goes into these files.
+
+A run's files are written into a hidden staging folder, ``reports/.<run_id>.partial/``
+(:func:`staging_folder`), and the whole folder is renamed to ``reports/<run_id>/``
+(:func:`release_folder`) only once every file is written and the disclosure check over the
+folder has passed; so ``reports/<run_id>/`` either does not exist or is complete.
 """
 
 from __future__ import annotations
@@ -74,6 +79,63 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def staging_folder(reports: Path | str, run_id: str) -> Path:
+    """The hidden folder in which run ``run_id`` writes its files before release.
+
+    Parameters
+    ----------
+    reports
+        The reports root (``paths.reports``).
+    run_id
+        The Dagster run id.
+
+    Returns
+    -------
+    pathlib.Path
+        ``reports/.<run_id>.partial``.
+    """
+    return Path(reports) / f".{run_id}.partial"
+
+
+def released_folder(reports: Path | str, run_id: str) -> Path:
+    """Where run ``run_id``'s files are once released: ``reports/<run_id>``."""
+    return Path(reports) / run_id
+
+
+def release_folder(reports: Path | str, run_id: str) -> Path:
+    """Move run ``run_id``'s staging folder into place as ``reports/<run_id>``, in one rename.
+
+    Parameters
+    ----------
+    reports
+        The reports root (``paths.reports``).
+    run_id
+        The Dagster run id.
+
+    Returns
+    -------
+    pathlib.Path
+        The released folder.
+    """
+    staged = staging_folder(reports, run_id)
+    final = released_folder(reports, run_id)
+    staged.mkdir(parents=True, exist_ok=True)
+    fd = os.open(staged, os.O_RDONLY)
+    try:
+        for child in staged.iterdir():
+            if child.is_file():
+                cfd = os.open(child, os.O_RDONLY)
+                try:
+                    os.fsync(cfd)
+                finally:
+                    os.close(cfd)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    staged.rename(final)
+    return final
 
 
 def format_for_release(published: pl.DataFrame, *, symbol: str) -> pl.DataFrame:

@@ -25,6 +25,7 @@ from recurrence.config import (
     path_overrides,
 )
 from recurrence.paths import PROJECT_ROOT
+from recurrence.safety import WarehouseBusyError, begin_build, commit_build, warehouse_lock
 
 
 def _prepare_dagster_home(config: Config) -> Path:
@@ -94,6 +95,8 @@ def run_pipeline(
     import dagster as dg
 
     from pipelines.definitions import defs as load_defs
+    from pipelines.defs.reports.assets import GROUP as RELEASE_GROUP
+    from pipelines.defs.reports.assets import REPORT_WRITERS
 
     # Analysts see our progress lines, not Dagster's notices about its own beta APIs nor Splink's
     # training chatter (its messages stay in each step's compute log in the UI).
@@ -127,26 +130,40 @@ def run_pipeline(
     run_config["loggers"] = (
         {"console": {"config": {"log_level": "CRITICAL"}}} if quiet else {"progress": {}}
     )
-    selection = (
-        dg.AssetSelection.from_string(select).resolve(definitions.resolve_asset_graph())
-        if select
-        else None
-    )
+    graph = definitions.resolve_asset_graph()
+    selection = dg.AssetSelection.from_string(select).resolve(graph) if select else None
+    if selection and selection & set(REPORT_WRITERS):
+        # Files written for release are released (after the final checks) by any run that writes
+        # them, not left in the hidden staging folder.
+        selection = selection | dg.AssetSelection.groups(RELEASE_GROUP).resolve(graph)
     started = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
-        if not quiet:
-            print(
-                f"recurrence: running on {config.paths.extract} -> {config.paths.warehouse}",
-                flush=True,
+    target = config.paths.warehouse.resolve()
+    try:
+        with warehouse_lock(target), dg.DagsterInstance.get() as instance:
+            # The run writes a copy; the previous warehouse is replaced only when all succeeded.
+            build = begin_build(target)
+            run_config["resources"]["recurrence"]["config"]["warehouse"] = str(build)
+            if not quiet:
+                print(f"recurrence: running on {config.paths.extract} -> {target}", flush=True)
+            result = job.execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                raise_on_error=False,
+                asset_selection=list(selection) if selection else None,
             )
-        result = job.execute_in_process(
-            run_config=run_config,
-            instance=instance,
-            raise_on_error=False,
-            asset_selection=list(selection) if selection else None,
-        )
-        elapsed = time.monotonic() - started
-        return _report(result, elapsed)
+            code = _report(result, time.monotonic() - started)
+            if code == 0:
+                commit_build(target)
+            else:
+                print(
+                    f"recurrence: the previous warehouse {target} is unchanged; this run's "
+                    f"partial warehouse is kept for inspection at {build} until the next run.",
+                    file=sys.stderr,
+                )
+            return code
+    except WarehouseBusyError as exc:
+        print(f"recurrence: {exc}", file=sys.stderr)
+        return 1
 
 
 def _report(result: Any, elapsed: float) -> int:

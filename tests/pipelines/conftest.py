@@ -1,8 +1,16 @@
 """Fixtures shared by the tests that load or run the Dagster code location."""
 
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 from pipelines.definitions import defs as load_defs
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.warehouse import table_fingerprints
 
 
 @pytest.fixture
@@ -23,3 +31,60 @@ def blocking_checks():
         for spec in (graph.get_check_spec(k) for k in graph.asset_check_keys)
         if spec.blocking
     }
+
+
+@pytest.fixture(scope="session")
+def run_command():
+    """The command line of `recurrence run` on the sample, for a warehouse and reports folder."""
+
+    def command(warehouse, reports):
+        return [
+            *(sys.executable, "-m", "recurrence.cli", "run", "--extract", str(SAMPLE_EXTRACT_DIR)),
+            *("--warehouse", str(warehouse), "--reports", str(reports)),
+        ]
+
+    return command
+
+
+@dataclass(frozen=True)
+class BaselineRun:
+    """One uninterrupted `recurrence run` on the sample, in its own process, with its outputs."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    warehouse: Path
+    reports: Path
+    run_folder: Path
+    dagster_home: Path
+    snapshot: dict
+
+
+@pytest.fixture(scope="session")
+def baseline_run(tmp_path_factory, run_command):
+    """Run the whole graph once on the sample (about 40 s) and share the result."""
+    root = tmp_path_factory.mktemp("baseline")
+    home = root / "dagster_home"
+    home.mkdir()
+    warehouse = root / "warehouse" / "recurrence.duckdb"
+    reports = root / "reports"
+    done = subprocess.run(
+        run_command(warehouse, reports),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (folder,) = [p for p in reports.iterdir() if not p.name.startswith(".")]
+    return BaselineRun(
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        warehouse,
+        reports,
+        folder,
+        home,
+        table_fingerprints(warehouse),
+    )

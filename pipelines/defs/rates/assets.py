@@ -1,14 +1,12 @@
 """Rates: newborns and infants in care proceedings per 10,000 live births, and what is released."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from pipelines.defs.ingest.assets import EXTRACT_INFO
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
-from recurrence.publish import write_outputs
+from recurrence.publish import released_folder, staging_folder, write_outputs
 from recurrence.rates import (
     build_live_births,
     build_newborn_children,
@@ -139,17 +137,23 @@ def newborn_rate_files(
     """The released files: newborn_rates.csv, newborn_rates.xlsx and the figures.
 
     Population and unit as published.newborn_rates (one CSV row per geography x year x age
-    band); written to reports/<run_id>/ only after every blocking disclosure check on the
-    published table has passed. Time window: whole years covered by the extract.
+    band), written only after every blocking disclosure check on the published table has
+    passed, into reports/.<run_id>.partial/; reports/released moves the folder to
+    reports/<run_id>/ after the checks over the whole folder. Time window: whole years covered
+    by the extract.
     """
     config = recurrence.load()
-    folder = Path(config.paths.reports) / context.run_id
+    folder = staging_folder(config.paths.reports, context.run_id)
     with user_errors_as_failure(), recurrence.connect() as con:
         table = con.sql("select * from published.newborn_rates").pl()
     files = write_outputs(table, folder, config)
     return dg.MaterializeResult(
         metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
+            "folder_when_released": dg.MetadataValue.path(
+                str(released_folder(config.paths.reports, context.run_id))
+            ),
             "files": dg.MetadataValue.json([p.name for p in files.all]),
+            "rows": table.height,
+            "headline": dg.MetadataValue.json(headline_rates(table)),
         }
     )

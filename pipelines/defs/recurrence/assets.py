@@ -1,13 +1,13 @@
 """Recurrence: mothers returning to court with another set of care proceedings."""
 
-from pathlib import Path
-
 import dagster as dg
+import polars as pl
 from dagster import AssetExecutionContext
 
 from pipelines.defs.ingest.assets import EXTRACT_INFO
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence.publish import staging_folder
 from recurrence.survival import (
     CI_TRANSFORM,
     CI_TRANSFORM_AJ,
@@ -151,10 +151,11 @@ def published_recurrence_estimates(
     Population: as analysis.recurrence_estimates and analysis.cox_hazard_ratios. Unit: one row
     per group and horizon; a row resting on fewer than disclosure.min_cell mothers, mothers at
     risk or returns is hidden, with secondary suppression. Time window: up to each horizon.
-    Also written to reports/<run_id>/recurrence_estimates.csv and cox_hazard_ratios.csv.
+    Also written as recurrence_estimates.csv and cox_hazard_ratios.csv into the run's report
+    folder (reports/<run_id>/ once released).
     """
     config = recurrence.load()
-    out_dir = Path(config.paths.reports) / context.run_id
+    out_dir = staging_folder(config.paths.reports, context.run_id)
     with user_errors_as_failure(), recurrence.connect() as con:
         published = publish_estimates(con, config, out_dir)
     return dg.MaterializeResult(
@@ -163,6 +164,18 @@ def published_recurrence_estimates(
             "rows_suppressed": int(published.estimates["suppressed"].sum()),
             "hazard_ratios_suppressed": int(published.hazard_ratios["suppressed"].sum()),
             "min_cell": config.disclosure.min_cell,
-            "files": dg.MetadataValue.json([str(p) for p in published.files]),
+            "files": dg.MetadataValue.json([p.name for p in published.files]),
+            # Taken from the released table, so only published numbers reach the metadata.
+            "headline": dg.MetadataValue.json(
+                {
+                    f"{row['method']}, {row['horizon_years']} years": {
+                        k: row[k] for k in ("estimate", "ci_lower", "ci_upper")
+                    }
+                    for row in published.estimates.filter(
+                        (pl.col("group_variable") == "all")
+                        & (pl.col("horizon_years") == config.recurrence.horizon_years)
+                    ).iter_rows(named=True)
+                }
+            ),
         }
     )

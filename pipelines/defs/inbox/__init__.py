@@ -1,0 +1,1 @@
+"""Inbox: a sensor that starts a run for each complete extract folder dropped into a folder."""

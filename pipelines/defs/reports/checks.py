@@ -1,0 +1,70 @@
+"""The last blocking checks of a run: the whole report folder is safe to release."""
+
+import dagster as dg
+from dagster import AssetCheckExecutionContext
+
+from pipelines.defs.reports.assets import CONTENTS
+from pipelines.defs.resources import RecurrenceResource
+from recurrence.publish import staging_folder
+from recurrence.release import identifier_values, scan_for_identifiers, scan_release_folder
+
+FOLDER_PASSES_DISCLOSURE = "whole_folder_passes_disclosure"
+NO_IDENTIFIERS = "no_identifier_in_any_file"
+_SHOWN = 20
+
+
+@dg.asset_check(
+    asset=CONTENTS,
+    name=FOLDER_PASSES_DISCLOSURE,
+    blocking=True,
+    description=(
+        "Every count in every CSV and spreadsheet of the run's report folder is suppressed or "
+        "at least disclosure.min_cell, and every file is of a kind that can be checked."
+    ),
+)
+def whole_folder_passes_disclosure(
+    context: AssetCheckExecutionContext, recurrence: RecurrenceResource
+) -> dg.AssetCheckResult:
+    """Fail when any released file shows a small count or cannot be read back."""
+    config = recurrence.load()
+    folder = staging_folder(config.paths.reports, context.run.run_id)
+    found = scan_release_folder(
+        folder, min_cell=config.disclosure.min_cell, symbol=config.disclosure.symbol
+    )
+    return dg.AssetCheckResult(
+        passed=found.safe,
+        metadata={
+            "files_checked": found.files,
+            "small_counts_visible": len(found.small_counts),
+            "where": dg.MetadataValue.json(found.small_counts[:_SHOWN]),
+            "files_of_unknown_kind": dg.MetadataValue.json(found.unreadable),
+            "min_cell": config.disclosure.min_cell,
+        },
+    )
+
+
+@dg.asset_check(
+    asset=CONTENTS,
+    name=NO_IDENTIFIERS,
+    blocking=True,
+    description=(
+        "No file of the run's report folder contains any id or name hash read from the extract "
+        "(every raw row, quarantined ones included)."
+    ),
+)
+def no_identifier_in_any_file(
+    context: AssetCheckExecutionContext, recurrence: RecurrenceResource
+) -> dg.AssetCheckResult:
+    """Fail when an identifier value from the extract appears in a file about to be released."""
+    config = recurrence.load()
+    folder = staging_folder(config.paths.reports, context.run.run_id)
+    with recurrence.connect() as con:
+        identifiers = identifier_values(con)
+    found = scan_for_identifiers(folder, identifiers)
+    return dg.AssetCheckResult(
+        passed=not found,
+        metadata={
+            "identifier_values_sought": len(identifiers),
+            "files_with_identifiers": dg.MetadataValue.json(found),
+        },
+    )

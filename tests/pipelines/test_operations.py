@@ -1,0 +1,156 @@
+"""Operating `recurrence run` for real: killed runs lose nothing, reruns are identical, one writer.
+
+Every run here is `recurrence run` in its own process on the bundled sample, as an analyst runs
+it. One baseline run (the session fixture `baseline_run` in conftest.py) is shared with the
+identifier scan in test_release_safety.py.
+"""
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from recurrence.safety import build_dir
+from recurrence.warehouse import connect
+from recurrence.warehouse import table_fingerprints as snapshot
+
+pytestmark = pytest.mark.slow
+
+
+def file_hashes(folder):
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def released_folders(reports):
+    return sorted(p.name for p in reports.iterdir() if not p.name.startswith("."))
+
+
+def _copy_outputs(baseline, dest):
+    """A private copy of the baseline warehouse (with its models) and reports."""
+    wh_dir = dest / "warehouse"
+    shutil.copytree(baseline.warehouse.parent, wh_dir)
+    shutil.copytree(baseline.reports, dest / "reports")
+    return wh_dir / baseline.warehouse.name, dest / "reports"
+
+
+def _start(run_command, warehouse, reports, home):
+    return subprocess.Popen(
+        run_command(warehouse, reports),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        start_new_session=True,
+    )
+
+
+def _wait_for_line(proc, marker, timeout=240):
+    deadline = time.monotonic() + timeout
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line:
+            return seen
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    raise AssertionError(f"never saw {marker!r}; output was:\n{''.join(seen)}")
+
+
+def _kill(proc):
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def test_killed_runs_leave_previous_outputs_intact_and_rerun_is_identical(
+    baseline_run, run_command, tmp_path
+):
+    warehouse, reports = _copy_outputs(baseline_run, tmp_path)
+    home = baseline_run.dagster_home
+    before = snapshot(warehouse)
+    previous_reports = file_hashes(reports)
+    assert before == baseline_run.snapshot
+
+    # 1. Killed during ingest, while a second run tries the same warehouse and is refused.
+    first = _start(run_command, warehouse, reports, home)
+    _wait_for_line(first, "done  raw/cases")
+    second = subprocess.run(
+        run_command(warehouse, reports),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        timeout=120,
+        check=False,
+    )
+    assert second.returncode == 1
+    assert f"is in use by process {first.pid}, started " in second.stderr
+    assert "nothing was changed" in second.stderr
+    assert first.poll() is None  # the refusal did not disturb the run holding the lock
+    _wait_for_line(first, "done  staging/births")
+    _kill(first)
+    assert snapshot(warehouse) == before
+    assert file_hashes(reports) == previous_reports
+
+    # 2. Killed in the middle of linkage; 3. killed while the report files are being written.
+    for marker in ("done  linkage/mother_keys", "done  reports/newborn_rates"):
+        proc = _start(run_command, warehouse, reports, home)
+        _wait_for_line(proc, marker)
+        _kill(proc)
+        assert snapshot(warehouse) == before, marker
+        # Nothing new is released: at most a hidden .<run>.partial folder is left behind.
+        assert released_folders(reports) == released_folders(baseline_run.reports), marker
+        assert {
+            k: v for k, v in file_hashes(reports).items() if not k.startswith(".")
+        } == previous_reports
+        # The previous warehouse still opens and reads.
+        con = connect(warehouse, read_only=True)
+        assert con.sql("select count(*) from staging.cases").fetchone()[0] > 1000
+        con.close()
+
+    # The rerun completes and gives exactly the uninterrupted run's tables and published CSVs.
+    rerun = subprocess.run(
+        run_command(warehouse, reports),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        timeout=600,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert snapshot(warehouse) == baseline_run.snapshot
+    assert not build_dir(warehouse).exists()
+    new = [f for f in released_folders(reports) if f not in released_folders(baseline_run.reports)]
+    assert len(new) == 1
+    new_files = file_hashes(reports / new[0])
+    old_files = file_hashes(baseline_run.run_folder)
+    assert set(new_files) == set(old_files)
+    csvs = [name for name in old_files if name.endswith(".csv")]
+    assert len(csvs) >= 3
+    for name in csvs:
+        assert new_files[name] == old_files[name], name
+
+
+def test_warehouse_and_models_are_owner_only(baseline_run):
+    assert baseline_run.warehouse.stat().st_mode & 0o077 == 0
+    models = list(baseline_run.warehouse.parent.glob("*.splink_*.json"))
+    assert models
+    for path in models:
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_baseline_run_released_one_complete_folder(baseline_run):
+    assert baseline_run.returncode == 0, baseline_run.stderr
+    assert released_folders(baseline_run.reports) == [baseline_run.run_folder.name]
+    names = {p.name for p in baseline_run.run_folder.iterdir()}
+    assert {"newborn_rates.csv", "recurrence_estimates.csv", "cox_hazard_ratios.csv"} <= names
+    assert not any(p.name.startswith(".") for p in baseline_run.reports.iterdir())
