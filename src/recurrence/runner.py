@@ -95,8 +95,7 @@ def run_pipeline(
     import dagster as dg
 
     from pipelines.definitions import defs as load_defs
-    from pipelines.defs.reports.assets import GROUP as RELEASE_GROUP
-    from pipelines.defs.reports.assets import REPORT_WRITERS
+    from pipelines.defs.reports.assets import RELEASE_ASSETS, REPORT_WRITERS
 
     # Analysts see our progress lines, not Dagster's notices about its own beta APIs nor Splink's
     # training chatter (its messages stay in each step's compute log in the UI).
@@ -135,7 +134,7 @@ def run_pipeline(
     if selection and selection & set(REPORT_WRITERS):
         # Files written for release are released (after the final checks) by any run that writes
         # them, not left in the hidden staging folder.
-        selection = selection | dg.AssetSelection.groups(RELEASE_GROUP).resolve(graph)
+        selection = selection | dg.AssetSelection.assets(*RELEASE_ASSETS).resolve(graph)
     started = time.monotonic()
     target = config.paths.warehouse.resolve()
     try:

@@ -42,6 +42,12 @@ def test_leak_search_finds_values_in_text_and_figures_but_not_inside_other_numbe
     assert leaked_values(text, {"1308", "5.2", "100"}) == []  # inside an id, a number, CSS
 
 
+def test_a_number_of_weeks_is_a_duration_not_a_hidden_count_or_rate():
+    text = "median 40.0 weeks; rate 40.0 per 10,000; 26 weeks; 26 sets"
+    assert leaked_values("median 40.0 weeks", {"40.0"}) == []
+    assert leaked_values(text, {"40.0", "26"}) == ["26", "40.0"]
+
+
 def test_forest_plot_marks_hidden_rows():
     fig = forest_plot(
         ["Age (vs 25-29)", "  under 20", "  35+"],

@@ -1,7 +1,5 @@
 """Outcomes: how care proceedings end (removal, home or family, ongoing), for whom, how fast."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster import AssetExecutionContext
 
@@ -10,6 +8,7 @@ from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
 from recurrence.outcomes import build_case_outcomes, key_outcome_figures
 from recurrence.outcomes.stage import build_proportions, publish, write_outcomes_csv
+from recurrence.publish import staging_folder
 
 GROUP = "outcomes"
 CASES = dg.AssetKey(["staging", "cases"])
@@ -99,11 +98,11 @@ def outcome_files(
     """The released file outcomes.csv, written only after the disclosure checks pass.
 
     Population and unit as published.outcomes (one CSV row per area x year x group x
-    measure, hidden values as disclosure.symbol); written to reports/<run_id>/. Time window:
-    every year of issue.
+    measure, hidden values as disclosure.symbol); written into the run's staging folder and
+    released with the rest of reports/<run_id>/. Time window: every year of issue.
     """
     config = recurrence.load()
-    folder = Path(config.paths.reports) / context.run_id
+    folder = staging_folder(config.paths.reports, context.run_id)
     with user_errors_as_failure(), recurrence.connect() as con:
         table = con.sql("select * from published.outcomes").pl()
     path = write_outcomes_csv(table, folder, symbol=config.disclosure.symbol)

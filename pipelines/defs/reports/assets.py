@@ -1,8 +1,9 @@
-"""Release: the run's report folder, checked as a whole and then moved into place in one rename.
+"""Reports: the run report, then the run's folder checked as a whole and released in one rename.
 
 Every asset that writes files for release writes them into ``reports/.<run_id>.partial/``
 (:func:`recurrence.publish.staging_folder`) and is listed in :data:`REPORT_WRITERS`; the folder
-becomes ``reports/<run_id>/`` only after the blocking checks on :data:`CONTENTS` pass.
+becomes ``reports/<run_id>/`` only after the blocking checks on :data:`CONTENTS` pass, and
+``reports/latest/`` is refreshed from the released folder.
 """
 
 import hashlib
@@ -10,20 +11,76 @@ import hashlib
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.defs.rates.assets import REPORT_FILES
+from pipelines.defs.ingest.assets import EXTRACT_INFO
+from pipelines.defs.outcomes.assets import PUBLISHED as PUBLISHED_OUTCOMES
+from pipelines.defs.outcomes.assets import REPORT_FILES as OUTCOME_FILES
+from pipelines.defs.rates.assets import PUBLISHED_RATES
+from pipelines.defs.rates.assets import REPORT_FILES as RATE_FILES
 from pipelines.defs.recurrence.assets import PUBLISHED as PUBLISHED_RECURRENCE
 from pipelines.defs.resources import RecurrenceResource
-from recurrence.publish import release_folder, staging_folder
+from pipelines.failures import user_errors_as_failure
+from recurrence.contract import TABLES
+from recurrence.publish import release_folder, released_folder, staging_folder
+from recurrence.report import build_report, read_inputs, refresh_latest, write_report
 
 GROUP = "reports"
+REPORT = dg.AssetKey(["reports", "run_report"])
 CONTENTS = dg.AssetKey(["reports", "run_folder_contents"])
 RELEASED = dg.AssetKey(["reports", "released"])
+LATEST = dg.AssetKey(["reports", "latest"])
 
 #: Every asset that writes into the run's report folder. A new writer is one more line here.
 REPORT_WRITERS: list[dg.AssetKey] = [
-    REPORT_FILES,
+    RATE_FILES,
     PUBLISHED_RECURRENCE,
+    OUTCOME_FILES,
+    REPORT,
 ]
+#: The assets that check and release what the writers wrote.
+RELEASE_ASSETS: list[dg.AssetKey] = [CONTENTS, RELEASED, LATEST]
+
+
+@dg.asset(
+    key=REPORT,
+    group_name=GROUP,
+    deps=[
+        EXTRACT_INFO,
+        *(dg.AssetKey(["staging", t.name]) for t in TABLES),
+        dg.AssetKey(["linkage", "summary"]),
+        dg.AssetKey(["linkage", "quality"]),
+        PUBLISHED_RECURRENCE,
+        PUBLISHED_RATES,
+        PUBLISHED_OUTCOMES,
+    ],
+)
+def run_report(
+    context: AssetExecutionContext, recurrence: RecurrenceResource
+) -> dg.MaterializeResult:
+    """The run report, report.html and report.pdf, written for release in reports/<run_id>/.
+
+    Population and unit: as the published tables it reads (published.recurrence_estimates,
+    published.cox_hazard_ratios, published.newborn_rates, published.outcomes), with the ingest
+    audit, linkage.summary and linkage.quality. Time window: the whole extract. Every number
+    comes from those released tables; nothing from analysis.* is read.
+    """
+    config = recurrence.load()
+    folder = staging_folder(config.paths.reports, context.run_id)
+    with user_errors_as_failure(), recurrence.connect() as con:
+        inputs = read_inputs(con, config, context.run_id)
+    report = build_report(inputs)
+    files = write_report(report, folder, update_latest=False)
+    return dg.MaterializeResult(
+        metadata={
+            "html": dg.MetadataValue.path(
+                str(released_folder(config.paths.reports, context.run_id) / files.html.name)
+            ),
+            "pdf": dg.MetadataValue.path(
+                str(released_folder(config.paths.reports, context.run_id) / files.pdf.name)
+            ),
+            "sections": dg.MetadataValue.json([s.title for s in report.sections]),
+            "linkage_quality_section": "linkage.quality" in inputs.tables,
+        }
+    )
 
 
 def _sha256(data: bytes) -> str:
@@ -73,3 +130,16 @@ def released(
             "files_count": sum(1 for p in final.rglob("*") if p.is_file()),
         }
     )
+
+
+@dg.asset(key=LATEST, group_name=GROUP, deps=[RELEASED])
+def latest(context: AssetExecutionContext, recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """reports/latest/: a copy of the newest released run folder, and reports/LATEST_RUN.
+
+    Population and unit: the files of reports/<run_id>/, unchanged. Time window: this run.
+    Refreshed only from a released folder, so it never holds files that have not passed the
+    final checks.
+    """
+    config = recurrence.load()
+    target = refresh_latest(released_folder(config.paths.reports, context.run_id))
+    return dg.MaterializeResult(metadata={"folder": dg.MetadataValue.path(str(target))})

@@ -50,6 +50,15 @@ PAIRS = (
         ("geography_level", "geography_code", "year", "age_band"),
         {"children": count, "rate_per_10000": rate, "ci_lower": rate, "ci_upper": rate},
     ),
+    # Counts only: the outcomes table hides hundreds of proportions, and one-decimal percentages
+    # from 0 to 100 would match percentages shown elsewhere in the report by coincidence. The
+    # section reads published.outcomes only, so a hidden proportion has no way in.
+    (
+        "analysis.outcome_proportions",
+        "published.outcomes",
+        ("geography_level", "geography_code", "year", "group_variable", "group", "measure"),
+        {"numerator": count, "denominator": count},
+    ),
 )
 #: Counts below this are not searched for as text (see the module notes).
 SMALLEST_SEARCHED_COUNT = 10
@@ -115,7 +124,16 @@ def hidden_values(con: duckdb.DuckDBPyConnection) -> set[str]:
     """
     hidden: set[str] = set()
     shown: set[str] = set()
+    present = {
+        f"{schema}.{table}"
+        for schema, table in con.sql(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database()"
+        ).fetchall()
+    }
     for analysis, published, keys, formats in PAIRS:
+        if analysis not in present or published not in present:
+            continue  # a stage that did not run hides nothing
         h, s = hidden_tokens(
             con.sql(f"select * from {analysis}").pl(),
             con.sql(f"select * from {published}").pl(),
@@ -179,9 +197,14 @@ def leaked_values(text: str, forbidden: Iterable[str]) -> list[str]:
     """
     found = []
     for token in forbidden:
-        # A number followed by % is a percentage, never a rate, ratio or count.
-        # Digits joined by - : / belong to a date, time or id (2024-03-31, 13:05, a run id).
-        tail = r"(?![\w%:/-]|[.,]\d)" if token.endswith("%") else r"(?![\w:/-]|[.,]\d|\s?%)"
+        # A number followed by % is a percentage, and one followed by "weeks" a duration, never
+        # a rate, ratio or count. Digits joined by - : / belong to a date, time or id
+        # (2024-03-31, 13:05, a run id).
+        tail = (
+            r"(?![\w%:/-]|[.,]\d)"
+            if token.endswith("%")
+            else r"(?![\w:/-]|[.,]\d|\s?%|\sweeks\b)"
+        )
         pattern = rf"(?<![\w.,:/-]){re.escape(token)}{tail}"
         if re.search(pattern, text):
             found.append(token)

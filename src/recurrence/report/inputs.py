@@ -2,8 +2,9 @@
 
 Only released tables are read: ``published.*`` (after disclosure control), the ingest audit
 tables (``audit.*``), ``linkage.summary`` and, where a truth evaluation was run,
-``linkage.quality``. Nothing under ``analysis.*`` is read here, so a hidden value cannot reach
-the report through this module (a test checks the source for it).
+``linkage.quality``; ``published.outcomes`` where the outcomes stage ran. Nothing under
+``analysis.*`` is read here, so a hidden value cannot reach the report through this module (a
+test checks the source for it).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "audit.ingest_accounting",
     "linkage.summary",
 )
-OPTIONAL_TABLES: tuple[str, ...] = ("linkage.quality",)
+OPTIONAL_TABLES: tuple[str, ...] = ("linkage.quality", "published.outcomes")
 #: Packages whose versions are recorded in the provenance section.
 PACKAGES: tuple[str, ...] = (
     "recurrence",

@@ -40,6 +40,7 @@ from recurrence.report.content import (
     ratio,
 )
 from recurrence.report.inputs import ReportInputs
+from recurrence.report.outcomes_section import outcomes_section
 from recurrence.survival.cohort import REFERENCE_LEVELS
 from recurrence.survival.estimates import METHOD_AJ, METHOD_KM, OVERALL
 
@@ -831,6 +832,7 @@ SECTIONS: list[Builder] = [
     recurrence_section,
     cox_section,
     rates_section,
+    outcomes_section,
     data_section,
     methods_section,
     caveats_section,

@@ -1,1 +1,0 @@
-"""Report stage: the HTML and PDF report of each run."""
