@@ -414,7 +414,12 @@ def suppress(
                 changed = True
         if changed:
             continue
-        exposed = verify_suppression(values, relations, hidden)
+        # In the table's own order, never a set's: which partner is hidden must not change
+        # from one process to the next (Python's string hashing differs between processes).
+        exposed = sorted(
+            verify_suppression(values, relations, sorted(hidden, key=order.__getitem__)),
+            key=lambda e: order[e.cell],
+        )
         if not exposed:
             return SuppressionResult(frozenset(hidden), primary, rounds)
         added: set[Cell] = set()

@@ -307,6 +307,11 @@ def _curves_panels(
                 va="top",
             )
         ax.tick_params(labelsize=7)
+    # The panels share one scale, set from every curve and band: each panel's own autoscale
+    # would cut off the groups with the highest chance of return.
+    tops = [_values(c.upper) for c in curves] + [_values(c.estimate) for c in curves]
+    top = max((float(np.nanmax(t)) for t in tops if np.isfinite(t).any()), default=0.0)
+    axes[0, 0].set_ylim(0, max(top * 100 * 1.05, 1.0))
     fig.suptitle(title)
     fig.supxlabel(xlabel + (f"\n{note}" if note else ""), fontsize=9)
     fig.supylabel("Mothers who have returned to court (%)", fontsize=9)

@@ -77,7 +77,9 @@ def baseline_run(tmp_path_factory, run_command):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    (folder,) = [p for p in reports.iterdir() if not p.name.startswith(".")]
+    (folder,) = [
+        p for p in reports.iterdir() if p.is_dir() and p.name[0] != "." and p.name != "latest"
+    ]
     return BaselineRun(
         done.returncode,
         done.stdout,

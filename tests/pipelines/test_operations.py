@@ -30,7 +30,12 @@ def file_hashes(folder):
 
 
 def released_folders(reports):
-    return sorted(p.name for p in reports.iterdir() if not p.name.startswith("."))
+    """Run folders released under reports/ (not staging folders, nor the latest/ copy)."""
+    return sorted(
+        p.name
+        for p in reports.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name != "latest"
+    )
 
 
 def _copy_outputs(baseline, dest):

@@ -54,7 +54,9 @@ def test_html_is_self_contained_and_has_every_section(full_sample_run):
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", html)
     assert "<script" not in html
     assert html.count("data:image/svg+xml;base64,") >= 7
-    assert "no truth was available" in html  # the sample run has no linkage.quality table
+    # The sample is a synthetic extract: its linkage is scored against its truth.
+    assert "Linkage quality against known truth" in html
+    assert "no truth was available" not in html
     assert full_sample_run.run_folder.name in html
 
 

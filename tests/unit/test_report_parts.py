@@ -68,3 +68,15 @@ def test_many_groups_are_drawn_as_panels_with_numbers_at_risk_as_text():
     fig = recurrence_curves(curves, title="t")
     assert len(fig.axes) == 6  # five groups after the reference, in a 2 x 3 grid
     assert "503" in report_text(_page_with(fig, ""))
+
+
+def test_panels_share_a_scale_that_shows_the_highest_band():
+    curves = [Curve("All", (1, 7), (0.1, 0.2), (0.05, 0.15), (0.15, 0.25), (900, 400))]
+    curves += [
+        Curve(f"G{i}", (1, 7), (0.1, 0.2 + i / 10), (0.05, 0.1), (0.2, 0.3 + i / 10), (90, 40))
+        for i in range(5)
+    ]
+    fig = recurrence_curves(curves, title="t")
+    for ax in fig.axes:
+        if ax.get_visible() and ax.axison:
+            assert ax.get_ylim()[1] >= 70  # G4's band reaches 70%

@@ -30,6 +30,15 @@ from recurrence.linkage.settings import (
 log = logging.getLogger(__name__)
 
 WORKSPACE = "splink_work"
+#: Columns kept first, in this order, when a Splink table is copied into the warehouse.
+LEADING_COLUMNS: tuple[str, ...] = (
+    "match_weight",
+    "match_probability",
+    "record_id_l",
+    "record_id_r",
+    "record_id",
+    "cluster_id",
+)
 
 
 @dataclass(frozen=True)
@@ -62,10 +71,21 @@ class Workspace:
         )
 
     def export_table(self, physical_name: str, qualified: str, order_by: str) -> None:
-        """Copy a workspace table into the warehouse as ``schema.table``, in a stable order."""
+        """Copy a workspace table into the warehouse as ``schema.table``, in a stable order.
+
+        Rows are sorted by ``order_by`` and columns by name after the leading ones: Splink
+        gathers some columns in a set, whose order changes from process to process, so
+        ``select *`` would give the same table a different column order on a rerun.
+        """
+        names = [
+            row[0] for row in self.con.sql(f"describe {WORKSPACE}.main.{physical_name}").fetchall()
+        ]
+        leading = [c for c in LEADING_COLUMNS if c in names]
+        columns = leading + sorted(c for c in names if c not in leading)
+        select = ", ".join(f'"{c}"' for c in columns)
         self.con.execute(
             f'create or replace table "{self.warehouse}".{qualified} as '
-            f"select * from {WORKSPACE}.main.{physical_name} order by {order_by}"
+            f"select {select} from {WORKSPACE}.main.{physical_name} order by {order_by}"
         )
 
 

@@ -304,7 +304,9 @@ def disclosure_structure(
         k for k, v in values.items() if k[-1] == "too_recent" or (k[-1] in ZERO_SHOWN and v == 0)
     }
     relations: list[Relation] = []
-    keys = {tuple(r) for r in cells.select(KEY).iter_rows()}
+    # Sorted, not a set: the order of the relations decides which partner cells are hidden,
+    # and a set's order changes from process to process.
+    keys = sorted({tuple(r) for r in cells.select(KEY).iter_rows()})
     for key in keys:
 
         def c(name: str, key: tuple = key) -> tuple:

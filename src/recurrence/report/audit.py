@@ -201,9 +201,7 @@ def leaked_values(text: str, forbidden: Iterable[str]) -> list[str]:
         # a rate, ratio or count. Digits joined by - : / belong to a date, time or id
         # (2024-03-31, 13:05, a run id).
         tail = (
-            r"(?![\w%:/-]|[.,]\d)"
-            if token.endswith("%")
-            else r"(?![\w:/-]|[.,]\d|\s?%|\sweeks\b)"
+            r"(?![\w%:/-]|[.,]\d)" if token.endswith("%") else r"(?![\w:/-]|[.,]\d|\s?%|\sweeks\b)"
         )
         pattern = rf"(?<![\w.,:/-]){re.escape(token)}{tail}"
         if re.search(pattern, text):
