@@ -241,6 +241,15 @@ def _write_staging(con: duckdb.DuckDBPyConnection, table: Table) -> None:
             source = f"coalesce({source}, true)"
         parts.append(f"cast({source} as {SQL_TYPES[column.kind]}) as {quote_ident(column.name)}")
     con.execute("create schema if not exists staging")
+    if not _scalar(con, f"select count(*) from {_PROBLEMS}"):
+        # A clean table (the usual case): every row goes through, already in source_row order
+        # (the normalised table is a projection of raw, and DuckDB keeps insertion order), so
+        # neither the anti-join nor a sort of millions of wide rows is needed.
+        con.execute(
+            f"create or replace table staging.{quote_ident(table.name)} as "
+            f"select {', '.join(parts)} from {_NORM} n"
+        )
+        return
     con.execute(
         f"create or replace table staging.{quote_ident(table.name)} as "
         f"select {', '.join(parts)} from {_NORM} n "

@@ -69,6 +69,11 @@ def code_case(column: Column) -> str:
     return "upper"
 
 
+#: The characters of the regular expression class ``\s`` in DuckDB's RE2 (tab, line feed, form
+#: feed, carriage return, space), for ``trim``: many times faster than a regular expression.
+_WHITE_SPACE = "(chr(9) || chr(10) || chr(12) || chr(13) || ' ')"
+
+
 def normalise_expr(column: Column, raw_columns: set[str]) -> tuple[str, str | None]:
     """SQL for the normalised text of a column and, for code columns, its trimmed original.
 
@@ -77,7 +82,7 @@ def normalise_expr(column: Column, raw_columns: set[str]) -> tuple[str, str | No
     """
     if column.name not in raw_columns:
         return "null::varchar", "null::varchar" if column.kind == "code" else None
-    trimmed = f"nullif(regexp_replace({quote_ident(column.name)}, '^\\s+|\\s+$', '', 'g'), '')"
+    trimmed = f"nullif(trim({quote_ident(column.name)}, {_WHITE_SPACE}), '')"
     if column.kind != "code":
         return trimmed, None
     if column.name.endswith("postcode_district"):
