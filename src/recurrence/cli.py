@@ -18,7 +18,11 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     from recurrence.synth import generate_extract
 
     summary = generate_extract(
-        Path(args.out), scale=args.scale, seed=args.seed, file_format=args.format
+        Path(args.out),
+        scale=args.scale,
+        seed=args.seed,
+        file_format=args.format,
+        fraction=args.fraction,
     )
     print(summary.describe())
     return 0
@@ -127,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["csv", "parquet", "mixed"],
         default="mixed",
         help="file format: mixed writes births as Parquet and the other tables as CSV",
+    )
+    synth.add_argument(
+        "--fraction",
+        type=float,
+        default=None,
+        help="share of national volumes to simulate, e.g. 0.1 (overrides --scale's own share)",
     )
     synth.set_defaults(func=_cmd_synth)
 

@@ -107,6 +107,7 @@ def generate_extract(
     scale: Scale,
     seed: int,
     file_format: FileFormat = "mixed",
+    fraction: float | None = None,
 ) -> SynthSummary:
     """Write a synthetic extract with ground truth into ``out_dir``.
 
@@ -120,6 +121,9 @@ def generate_extract(
         Seed of the random generator; the same seed writes byte-identical files.
     file_format
         ``'csv'``, ``'parquet'``, or ``'mixed'`` (births as Parquet, other tables as CSV).
+    fraction
+        Share of national volumes to simulate, overriding the scale's own (``0.1`` is a tenth
+        of England and Wales); used by the scaling benchmark. ``None`` keeps the scale's.
 
     Returns
     -------
@@ -129,7 +133,7 @@ def generate_extract(
     Raises
     ------
     ValueError
-        For an unknown scale or file format.
+        For an unknown scale or file format, or a fraction not in (0, 1].
     """
     if scale not in cal.SCALE_FRACTION:
         raise ValueError(f"scale must be one of {sorted(cal.SCALE_FRACTION)}, not {scale!r}")
@@ -141,7 +145,10 @@ def generate_extract(
     truth_dir.mkdir(parents=True, exist_ok=True)
     for stale in (*out_dir.glob("*.csv"), *out_dir.glob("*.parquet")):
         stale.unlink()
-    fraction = cal.SCALE_FRACTION[scale]
+    if fraction is None:
+        fraction = cal.SCALE_FRACTION[scale]
+    elif not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], not {fraction!r}")
 
     rng = np.random.default_rng(seed)
     names = NameModel(rng)
