@@ -57,6 +57,9 @@ class LinkageConfig:
     max_cases_per_mother: int
     engine: str
     seed: int
+    spark_master: str = "local[*]"
+    spark_exchange_dir: str = ""
+    spark_shuffle_partitions: int = 16
 
 
 @dataclass(frozen=True)
