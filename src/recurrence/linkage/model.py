@@ -200,6 +200,7 @@ def score_pairs(
             ws.con,
             config,
             model=linker.misc.save_model_to_json(),
+            warehouse=ws.warehouse,
             inputs=inputs,
             threshold=threshold,
             output=f'"{ws.warehouse}".{output}',

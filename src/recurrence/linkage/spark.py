@@ -36,11 +36,13 @@ log = logging.getLogger(__name__)
 APP_NAME = "recurrence-linkage"
 
 
-def spark_session(config: LinkageConfig) -> SparkSession:
+def spark_session(config: LinkageConfig, scratch: Path | None = None) -> SparkSession:
     """The running Spark session, or a new one built from the ``linkage.spark_*`` settings.
 
     A session that already exists (started by ``spark-submit``, a notebook, a cluster's
-    runtime or a test) is used as it is, with its own master and configuration.
+    runtime or a test) is used as it is, with its own master and configuration. A new session
+    keeps Spark's console progress bars and notices out of the run's output, and its (unused)
+    SQL warehouse folder in ``scratch`` rather than the working directory.
     """
     try:
         from pyspark.sql import SparkSession
@@ -53,12 +55,18 @@ def spark_session(config: LinkageConfig) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    builder = SparkSession.builder.appName(APP_NAME).config(
-        "spark.sql.shuffle.partitions", str(config.spark_shuffle_partitions)
+    builder = (
+        SparkSession.builder.appName(APP_NAME)
+        .config("spark.sql.shuffle.partitions", str(config.spark_shuffle_partitions))
+        .config("spark.ui.showConsoleProgress", "false")
     )
+    if scratch is not None:
+        builder = builder.config("spark.sql.warehouse.dir", str(scratch.resolve()))
     if config.spark_master:
         builder = builder.master(config.spark_master)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def to_spark_dialect(model: dict[str, Any]) -> dict[str, Any]:
@@ -86,16 +94,17 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _exchange_root(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> Path:
+def exchange_root(con: duckdb.DuckDBPyConnection, config: LinkageConfig, warehouse: str) -> Path:
+    """The exchange folder: ``linkage.spark_exchange_dir``, else beside the warehouse file."""
     if config.spark_exchange_dir:
         return Path(config.spark_exchange_dir)
-    row = con.sql(
-        "select path from duckdb_databases() where database_name = current_database()"
+    row = con.execute(
+        "select path from duckdb_databases() where database_name = $name", {"name": warehouse}
     ).fetchone()
     if row and row[0]:
-        warehouse = Path(row[0])
-        return warehouse.with_name(f"{warehouse.stem}.spark_exchange")
-    return Path.cwd() / "spark_exchange"
+        path = Path(row[0])
+        return path.with_name(f"{path.stem}.spark_exchange")
+    return Path.cwd() / "recurrence.spark_exchange"
 
 
 def score_pairs_on_spark(
@@ -103,6 +112,7 @@ def score_pairs_on_spark(
     config: LinkageConfig,
     *,
     model: dict[str, Any],
+    warehouse: str,
     inputs: Sequence[tuple[str, str]],
     threshold: float,
     output: str,
@@ -118,6 +128,8 @@ def score_pairs_on_spark(
         The ``[linkage]`` settings (engine, Spark master, exchange folder, partitions).
     model
         The trained model (``linker.misc.save_model_to_json()`` of the DuckDB linker).
+    warehouse
+        Catalog name of the warehouse (the exchange folder goes beside its file by default).
     inputs
         ``(table name, display name)`` of each input, as given to the DuckDB linker.
     threshold
@@ -134,9 +146,10 @@ def score_pairs_on_spark(
     """
     from splink import Linker, SparkAPI
 
-    spark = spark_session(config)
-    folder = _exchange_root(con, config) / f"run-{uuid.uuid4().hex[:12]}"
+    root = exchange_root(con, config, warehouse)
+    folder = root / f"run-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True, exist_ok=True)
+    spark = spark_session(config, scratch=root / "spark-warehouse")
     try:
         for table, name in inputs:
             target = _sql_text(str(folder / f"{name}.parquet"))
@@ -172,3 +185,5 @@ def score_pairs_on_spark(
         return int(row[0]) if row else 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if root.exists() and not any(p.name != "spark-warehouse" for p in root.iterdir()):
+            shutil.rmtree(root, ignore_errors=True)
