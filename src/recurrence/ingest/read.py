@@ -458,8 +458,8 @@ def _create_raw_from_parquet(
     schema = pq.read_schema(path)
     names = _check_header(path, table_name, list(schema.names))
     exprs = [_duckdb_parquet_text(n, f) for n, f in zip(schema.names, schema, strict=True)]
-    if any(e is None for e in exprs):
-        return None
+    if any(e is None for e in exprs) or "file_row_number" in {n.lower() for n in names}:
+        return None  # polars reads it (DuckDB's row-number column would clash with the file's)
     columns = ", ".join(
         f"{e} as {quote_ident(n)}" for e, n in zip(exprs, names, strict=True) if e is not None
     )
