@@ -1,5 +1,6 @@
 """linkage.engine = "spark": Splink's Spark backend gives the same links as DuckDB on the sample."""
 
+import os
 import shutil
 
 import pytest
@@ -13,12 +14,12 @@ from recurrence.warehouse import connect
 
 pytestmark = pytest.mark.slow
 
-pyspark = pytest.importorskip("pyspark", reason="pyspark is installed by the test extra")
+pytest.importorskip("pyspark", reason="pyspark comes with the test extra: pip install -e '.[test]'")
 
 
 @pytest.fixture(scope="session")
 def spark():
-    if shutil.which("java") is None and not _java_home():
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Spark needs Java (17 or later), and no java is on this machine")
     from pyspark.sql import SparkSession
 
@@ -34,12 +35,6 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
-
-
-def _java_home():
-    import os
-
-    return os.environ.get("JAVA_HOME")
 
 
 @pytest.fixture(scope="module")
