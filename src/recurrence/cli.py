@@ -30,6 +30,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         seed=args.seed,
         file_format=args.format,
         practice_change=change,
+        fraction=args.fraction,
     )
     print(summary.describe())
     return 0
@@ -169,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject a change of practice: from START, SHIFT more (0.2 = 20 points; negative "
         "for fewer) of the concluded care proceedings in region or local authority CODE end at "
         "home or with family (default: none)",
+    )
+    synth.add_argument(
+        "--fraction",
+        type=float,
+        default=None,
+        help="share of national volumes to simulate, e.g. 0.1 (overrides --scale's own share)",
     )
     synth.set_defaults(func=_cmd_synth)
 

@@ -59,6 +59,9 @@ class LinkageConfig:
     engine: str
     seed: int
     truth: str
+    spark_master: str = "local[*]"
+    spark_exchange_dir: str = ""
+    spark_shuffle_partitions: int = 16
 
 
 @dataclass(frozen=True)

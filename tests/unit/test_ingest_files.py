@@ -514,3 +514,41 @@ def test_a_header_run_into_the_first_row_never_echoes_its_data(tmp_path: Path) -
     assert "not shown" in message
     for identifier in IDENTIFIERS:
         assert identifier not in message
+
+
+def test_trimming_matches_the_regular_expression():
+    # The cheap guard must trim exactly what RE2's \s trims, and leave other spaces alone.
+    import duckdb
+
+    from recurrence.contract import Column
+    from recurrence.ingest.rules import normalise_expr
+
+    expr, _ = normalise_expr(Column("x", "string", False, "x"), {"x"})
+    values = [
+        " a ",
+        "\t\n a\x0b\r\x0c ",
+        "\u00a0x\u00a0",
+        "",
+        "  ",
+        None,
+        "a b",
+        "\x0bq\x0b",
+        "\u2003z",
+        "é ",
+        " é",
+        "x\t",
+        "\r\n",
+        "a\n",
+        "\ta",
+        "ab",
+        "\x0c",
+        "x\u3000",
+    ]
+    con = duckdb.connect()
+    for value in values:
+        got, want = con.execute(
+            f"select {expr}, nullif(regexp_replace(x, '^\\s+|\\s+$', '', 'g'), '') "
+            "from (select $v::varchar as x)",
+            {"v": value},
+        ).fetchone()
+        assert got == want, repr(value)

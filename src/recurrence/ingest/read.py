@@ -424,6 +424,57 @@ def _parquet_reader(path: Path, table_name: str) -> tuple[pa.RecordBatchReader, 
     return pa.RecordBatchReader.from_batches(schema, batches()), names
 
 
+def _duckdb_parquet_text(name: str, field: pa.Field) -> str | None:
+    """DuckDB SQL giving a Parquet column as the same text polars would, or None if unsure.
+
+    Only the plain types an extract uses are handled here; any other type goes through
+    polars (:func:`_parquet_expr`), so odd files are read exactly as before.
+    """
+    col = quote_ident(name)
+    kind = field.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return col
+    if pa.types.is_date32(kind):
+        return f"cast({col} as varchar)"
+    if pa.types.is_timestamp(kind) and kind.tz is None:
+        return (
+            f"case when cast({col} as time) = time '00:00:00' "
+            f"then strftime({col}, '%Y-%m-%d') else strftime({col}, '%Y-%m-%dT%H:%M:%S') end"
+        )
+    if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
+        return f"cast({col} as varchar)"
+    return None
+
+
+def _create_raw_from_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, table_name: str
+) -> int | None:
+    """Read a Parquet file straight into ``raw.<table>`` with DuckDB; None if a type is unusual.
+
+    Same table as the polars route (row number, every column as text, empty text as is,
+    no problems), without turning 11 million rows into Python-side Arrow text first. Rows
+    stay in file order: DuckDB keeps insertion order for a scan, so no sort is needed.
+    """
+    schema = pq.read_schema(path)
+    names = _check_header(path, table_name, list(schema.names))
+    exprs = [_duckdb_parquet_text(n, f) for n, f in zip(schema.names, schema, strict=True)]
+    if any(e is None for e in exprs) or "file_row_number" in {n.lower() for n in names}:
+        return None  # polars reads it (DuckDB's row-number column would clash with the file's)
+    columns = ", ".join(
+        f"{e} as {quote_ident(n)}" for e, n in zip(exprs, names, strict=True) if e is not None
+    )
+    con.execute("create schema if not exists raw")
+    con.execute(
+        f"create or replace table raw.{quote_ident(table_name)} as "
+        f"select cast(file_row_number + 1 as bigint) as {SOURCE_ROW}, {columns}, "
+        f"null::varchar as {SOURCE_PROBLEM} "
+        "from read_parquet($path, file_row_number = true)",
+        {"path": str(path)},
+    )
+    count = con.execute(f"select count(*) from raw.{quote_ident(table_name)}").fetchone()
+    return int(count[0]) if count else 0
+
+
 def _create_raw(
     con: duckdb.DuckDBPyConnection, table_name: str, reader: pa.RecordBatchReader
 ) -> int:
@@ -486,6 +537,9 @@ def load_raw_table(
     if info.formats.get(table_name) == "parquet":
         reader, _ = _parquet_reader(path, table_name)
         try:
+            rows = _create_raw_from_parquet(con, path, table_name)
+            if rows is not None:
+                return rows
             return _create_raw(con, table_name, reader)
         except (duckdb.Error, pl.exceptions.PolarsError, pa.ArrowException, OSError):
             raise ExtractError(

@@ -69,6 +69,27 @@ def code_case(column: Column) -> str:
     return "upper"
 
 
+#: Code points of the characters in the regular expression class ``\s`` of DuckDB's RE2 (tab,
+#: line feed, form feed, carriage return, space).
+_WHITE_SPACE_CODES = (9, 10, 12, 13, 32)
+
+
+def _trimmed(name: str) -> str:
+    """SQL for a raw column with white space trimmed and empty text as null.
+
+    The regular expression runs only on values that begin or end with white space: checking
+    the first and last character is several times cheaper, and on 11 million births most
+    values need no trimming. (``trim(x, characters)`` was slower still than the expression.)
+    """
+    col = quote_ident(name)
+    codes = ", ".join(str(c) for c in _WHITE_SPACE_CODES)
+    ends = " or ".join(f"ends_with({col}, chr({c}))" for c in _WHITE_SPACE_CODES)
+    return (
+        f"nullif(case when ascii({col}) in ({codes}) or {ends} "
+        f"then regexp_replace({col}, '^\\s+|\\s+$', '', 'g') else {col} end, '')"
+    )
+
+
 def normalise_expr(column: Column, raw_columns: set[str]) -> tuple[str, str | None]:
     """SQL for the normalised text of a column and, for code columns, its trimmed original.
 
@@ -77,7 +98,7 @@ def normalise_expr(column: Column, raw_columns: set[str]) -> tuple[str, str | No
     """
     if column.name not in raw_columns:
         return "null::varchar", "null::varchar" if column.kind == "code" else None
-    trimmed = f"nullif(regexp_replace({quote_ident(column.name)}, '^\\s+|\\s+$', '', 'g'), '')"
+    trimmed = _trimmed(column.name)
     if column.kind != "code":
         return trimmed, None
     if column.name.endswith("postcode_district"):

@@ -24,8 +24,8 @@ from recurrence.linkage import settings as s
 from recurrence.linkage.model import (
     model_json,
     non_null_columns,
-    predict_pairs,
     record_model,
+    score_pairs,
     splink_workspace,
     train_linker,
 )
@@ -118,17 +118,25 @@ def link_children_to_births(
                 ws.import_table(
                     "linkage.birth_records", "work_birth_records", s.CHILD_BIRTH_COLUMNS
                 )
+                inputs = [("work_child_records", "children"), ("work_birth_records", "births")]
                 linker = train_linker(
                     DuckDBAPI(connection=con),
-                    [("work_child_records", "children"), ("work_birth_records", "births")],
+                    inputs,
                     s.child_birth_settings(available),
                     prior_rules=s.usable_rules(s.CHILD_BIRTH_PRIOR_RULES, available),
                     prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
                     em_rules=s.usable_rules(s.CHILD_BIRTH_EM_RULES, available),
                     seed=config.seed,
                 )
-                pairs = predict_pairs(linker, min(config.match_threshold, s.PREDICT_FLOOR))
-                ws.export_table(pairs, "linkage.child_birth_pairs", "record_id_l, record_id_r")
+                score_pairs(
+                    ws,
+                    linker,
+                    config,
+                    inputs=inputs,
+                    threshold=min(config.match_threshold, s.PREDICT_FLOOR),
+                    output="linkage.child_birth_pairs",
+                    order_by="record_id_l, record_id_r",
+                )
                 text = model_json(linker)
     if text is None:
         _empty_pairs(con)

@@ -20,6 +20,7 @@ import splink
 from splink import DuckDBAPI, Linker, SettingsCreator
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+from recurrence.config import LinkageConfig
 from recurrence.linkage.settings import (
     EM_MAX_PAIRS,
     PREDICT_CHUNKS,
@@ -194,6 +195,39 @@ def predict_pairs(linker: Linker, threshold: float) -> str:
         num_chunks_right=PREDICT_CHUNKS,
     )
     return frame.physical_name
+
+
+def score_pairs(
+    ws: Workspace,
+    linker: Linker,
+    config: LinkageConfig,
+    *,
+    inputs: Sequence[tuple[str, str]],
+    threshold: float,
+    output: str,
+    order_by: str,
+) -> None:
+    """Score blocked pairs with a trained linker into the warehouse table ``output``.
+
+    With ``config.engine == "spark"`` the trained model scores the pairs on Splink's Spark
+    backend (:mod:`recurrence.linkage.spark`); otherwise DuckDB does, in the workspace.
+    ``inputs`` are the ``(workspace table, display name)`` pairs the linker was built on.
+    """
+    if config.engine == "spark":
+        from recurrence.linkage.spark import score_pairs_on_spark
+
+        score_pairs_on_spark(
+            ws.con,
+            config,
+            model=linker.misc.save_model_to_json(),
+            warehouse=ws.warehouse,
+            inputs=inputs,
+            threshold=threshold,
+            output=f'"{ws.warehouse}".{output}',
+            order_by=order_by,
+        )
+        return
+    ws.export_table(predict_pairs(linker, threshold), output, order_by)
 
 
 def cluster_edges(

@@ -28,8 +28,8 @@ from recurrence.linkage.model import (
     cluster_edges,
     model_json,
     non_null_columns,
-    predict_pairs,
     record_model,
+    score_pairs,
     splink_workspace,
     train_linker,
 )
@@ -89,17 +89,25 @@ def _score_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig, availabl
     with splink_workspace(con) as ws:
         ws.import_table("linkage.mother_records", "work_mother_records")
         db_api = DuckDBAPI(connection=con)
+        inputs = [("work_mother_records", "mothers")]
         linker = train_linker(
             db_api,
-            [("work_mother_records", "mothers")],
+            inputs,
             s.mother_settings(available),
             prior_rules=s.usable_rules(s.MOTHER_PRIOR_RULES, available),
             prior_recall=s.MOTHER_PRIOR_RECALL,
             em_rules=s.usable_rules(s.MOTHER_EM_RULES, available),
             seed=config.seed,
         )
-        pairs = predict_pairs(linker, min(config.match_threshold, s.PREDICT_FLOOR))
-        ws.export_table(pairs, "linkage.mother_pairs", "record_id_l, record_id_r")
+        score_pairs(
+            ws,
+            linker,
+            config,
+            inputs=inputs,
+            threshold=min(config.match_threshold, s.PREDICT_FLOOR),
+            output="linkage.mother_pairs",
+            order_by="record_id_l, record_id_r",
+        )
         text = model_json(linker)
     weight = _weight(config.match_threshold)
     run_sql(

@@ -116,6 +116,7 @@ def generate_extract(
     seed: int,
     file_format: FileFormat = "mixed",
     practice_change: PracticeChange | None = None,
+    fraction: float | None = None,
 ) -> SynthSummary:
     """Write a synthetic extract with ground truth into ``out_dir``.
 
@@ -133,6 +134,9 @@ def generate_extract(
         Optional change of practice to inject (:class:`PracticeChange`): from its start date,
         more (or fewer) care proceedings in its area end at home or with family. Only recorded
         outcomes change; the manifest records it. None (the default) injects nothing.
+    fraction
+        Share of national volumes to simulate, overriding the scale's own (``0.1`` is a tenth
+        of England and Wales); used by the scaling benchmark. ``None`` keeps the scale's.
 
     Returns
     -------
@@ -142,7 +146,7 @@ def generate_extract(
     Raises
     ------
     ValueError
-        For an unknown scale or file format.
+        For an unknown scale or file format, or a fraction not in (0, 1].
     """
     if scale not in cal.SCALE_FRACTION:
         raise ValueError(f"scale must be one of {sorted(cal.SCALE_FRACTION)}, not {scale!r}")
@@ -154,7 +158,10 @@ def generate_extract(
     truth_dir.mkdir(parents=True, exist_ok=True)
     for stale in (*out_dir.glob("*.csv"), *out_dir.glob("*.parquet")):
         stale.unlink()
-    fraction = cal.SCALE_FRACTION[scale]
+    if fraction is None:
+        fraction = cal.SCALE_FRACTION[scale]
+    elif not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], not {fraction!r}")
 
     rng = np.random.default_rng(seed)
     names = NameModel(rng)
