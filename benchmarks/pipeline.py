@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 SEED = 1
-STAGES = ("ingest", "linkage", "recurrence", "rates")
+STAGES = ("ingest", "linkage", "recurrence", "rates", "outcomes", "reports")
 
 
 def _peak_gb() -> float:

@@ -143,6 +143,21 @@ def _components(
     return list(groups.values())
 
 
+def _equations(
+    values: Mapping[Cell, float], rels: Sequence[Relation], index: Mapping[Cell, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The relations as ``a @ x = b`` over the hidden cells ``index``; known cells move to b."""
+    a = np.zeros((len(rels), len(index)))
+    b = np.zeros(len(rels))
+    for k, r in enumerate(rels):
+        for c, coef in ((r.total, 1.0), *((p, -1.0) for p in r.parts)):
+            if c in index:
+                a[k, index[c]] += coef
+            else:
+                b[k] -= coef * float(values[c])
+    return a, b
+
+
 def feasible_ranges(
     values: Mapping[Cell, float],
     relations: Sequence[Relation],
@@ -175,14 +190,7 @@ def feasible_ranges(
     out: dict[Cell, tuple[float, float]] = {}
     for cells, rels in _components(relations, hidden):
         index = {c: i for i, c in enumerate(cells)}
-        a = np.zeros((len(rels), len(cells)))
-        b = np.zeros(len(rels))
-        for k, r in enumerate(rels):
-            for c, coef in ((r.total, 1.0), *((p, -1.0) for p in r.parts)):
-                if c in index:
-                    a[k, index[c]] += coef
-                else:
-                    b[k] -= coef * float(values[c])
+        a, b = _equations(values, rels, index)
         for c, i in index.items():
             if only is not None and c not in only:
                 continue
@@ -295,14 +303,7 @@ def _exposed_in_component(
     if not rels:
         return []
     index = {c: i for i, c in enumerate(cells)}
-    a = np.zeros((len(rels), len(cells)))
-    b = np.zeros(len(rels))
-    for k, r in enumerate(rels):
-        for c, coef in ((r.total, 1.0), *((p, -1.0) for p in r.parts)):
-            if c in index:
-                a[k, index[c]] += coef
-            else:
-                b[k] -= coef * float(values[c])
+    a, b = _equations(values, rels, index)
     truth = np.array([float(values[c]) for c in cells])
     settled = np.zeros(len(cells), dtype=bool)
     exposed: list[Exposure] = []
