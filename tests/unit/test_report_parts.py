@@ -6,8 +6,9 @@ from matplotlib.figure import Figure
 
 from recurrence.plotting import Curve, forest_plot, recurrence_curves
 from recurrence.report import leaked_values, report_text
+from recurrence.report.about_sections import safe_counts, safe_rate
 from recurrence.report.html import figure_svg
-from recurrence.report.sections import one_in_n, safe_counts, safe_rate
+from recurrence.report.sections import one_in_n
 
 
 def test_one_in_n_only_where_the_interval_supports_it():

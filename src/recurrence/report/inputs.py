@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -166,3 +167,10 @@ def read_inputs(
         packages=package_versions(),
         git_commit=git_commit(),
     )
+
+
+def first_row(frame: pl.DataFrame, **where: Any) -> dict[str, Any] | None:
+    """The first row of ``frame`` whose columns equal ``where``, as a dict; None if none."""
+    for key, value in where.items():
+        frame = frame.filter(pl.col(key) == value)
+    return frame.row(0, named=True) if frame.height else None
