@@ -1,5 +1,7 @@
 """The linkage assets: their place in the graph, their checks, and a run on the sample."""
 
+import shutil
+
 import dagster as dg
 import pytest
 
@@ -78,3 +80,24 @@ def test_threshold_zero_fails_the_cluster_size_check(tmp_path, dagster_home, cap
     captured = capsys.readouterr()
     assert code == 1
     assert "no_implausibly_large_mother" in captured.err
+
+
+@pytest.mark.slow
+def test_a_truth_folder_of_another_shape_does_not_stop_the_run(tmp_path, dagster_home, capsys):
+    extract = tmp_path / "extract"
+    shutil.copytree(SAMPLE_EXTRACT_DIR, extract)
+    for path in (extract / "truth").iterdir():
+        if path.name != "manifest.toml":
+            path.unlink()
+    warehouse = tmp_path / "wh.duckdb"
+    code = run_pipeline(
+        extract=str(extract),
+        warehouse=str(warehouse),
+        select="group:ingest or group:linkage",
+    )
+    assert code == 0, capsys.readouterr().err
+    con = connect(warehouse, read_only=True)
+    try:
+        assert con.sql("select count(*) from linkage.quality").fetchone() == (0,)
+    finally:
+        con.close()

@@ -7,6 +7,7 @@ import splink
 
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence.errors import RecurrenceError
 from recurrence.linkage import (
     link_children_to_births,
     link_mothers,
@@ -159,10 +160,16 @@ def quality(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """
     config = recurrence.load()
     truth_dir = resolve_truth_dir(config.linkage.truth, config.paths.extract)
-    with user_errors_as_failure():
+    problem = None
+    try:
         rows = measure_linkage_quality(config.paths.warehouse, truth_dir)
-        with recurrence.connect() as con:
-            write_linkage_quality(con, rows)
+    except RecurrenceError as exc:
+        # A truth folder of another shape must not stop a run: quality is extra information.
+        rows, problem = [], str(exc)
+    with user_errors_as_failure(), recurrence.connect() as con:
+        write_linkage_quality(con, rows)
+    if problem:
+        return dg.MaterializeResult(metadata={"truth": f"not used: {problem}"})
     if not rows:
         return dg.MaterializeResult(
             metadata={"truth": "none: quality not measured (real extracts have no truth)"}
