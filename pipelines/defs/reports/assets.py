@@ -68,15 +68,12 @@ def run_report(
     with user_errors_as_failure(), recurrence.connect() as con:
         inputs = read_inputs(con, config, context.run_id)
     report = build_report(inputs)
-    files = write_report(report, folder, update_latest=False)
+    files = write_report(report, folder)
+    released = released_folder(config.paths.reports, context.run_id)
     return dg.MaterializeResult(
         metadata={
-            "html": dg.MetadataValue.path(
-                str(released_folder(config.paths.reports, context.run_id) / files.html.name)
-            ),
-            "pdf": dg.MetadataValue.path(
-                str(released_folder(config.paths.reports, context.run_id) / files.pdf.name)
-            ),
+            "html": dg.MetadataValue.path(str(released / files.html.name)),
+            "pdf": dg.MetadataValue.path(str(released / files.pdf.name)),
             "sections": dg.MetadataValue.json([s.title for s in report.sections]),
             "linkage_quality_section": "linkage.quality" in inputs.tables,
         }

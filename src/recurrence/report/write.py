@@ -1,11 +1,13 @@
-"""Write a run's report into ``reports/<run>/`` and refresh ``reports/latest/``.
+"""Write a run's report files, and refresh ``reports/latest/`` from a released run folder.
 
-Each file is written through :func:`recurrence.publish.atomic_write`. ``reports/latest/`` is a
-plain copy of the newest run's folder (not a symbolic link, which needs privileges on Windows):
-the copy is made in a hidden temporary folder beside it, the old ``latest`` is renamed aside,
-the new one renamed into place and the old one removed. A reader sees the old complete folder or
-the new complete folder; only for the instant between the two renames is there none, and
-``reports/LATEST_RUN`` (written atomically) always names the newest run.
+The pipeline writes the report into the run's staging folder and refreshes ``latest`` only after
+the folder is released (assets ``reports/run_report`` and ``reports/latest``). Each file is written
+through :func:`recurrence.publish.atomic_write`. ``reports/latest/`` is a plain copy of the newest
+run's folder (not a symbolic link, which needs privileges on Windows): the copy is made in a hidden
+temporary folder beside it, the old ``latest`` is renamed aside, the new one renamed into place and
+the old one removed. A reader sees the old complete folder or the new complete folder; only for the
+instant between the two renames is there none, and ``reports/LATEST_RUN`` (written atomically)
+always names the newest run.
 """
 
 from __future__ import annotations
@@ -28,24 +30,21 @@ LATEST_POINTER = "LATEST_RUN"
 
 @dataclass(frozen=True)
 class ReportFiles:
-    """The report files of one run and the refreshed ``latest`` folder."""
+    """The report files of one run."""
 
     html: Path
     pdf: Path
-    latest: Path | None
 
 
-def write_report(report: Report, folder: Path, *, update_latest: bool = True) -> ReportFiles:
-    """Write ``report.html`` and ``report.pdf`` into ``folder``; then refresh ``latest``.
+def write_report(report: Report, folder: Path) -> ReportFiles:
+    """Write ``report.html`` and ``report.pdf`` into ``folder``.
 
     Parameters
     ----------
     report
         The report.
     folder
-        ``reports/<run_id>``.
-    update_latest
-        Whether to copy ``folder`` to ``<folder's parent>/latest``.
+        The run's folder (in the pipeline, its staging folder).
 
     Returns
     -------
@@ -55,8 +54,7 @@ def write_report(report: Report, folder: Path, *, update_latest: bool = True) ->
     text = render_html(report)
     html = atomic_write(folder / HTML_NAME, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     pdf = atomic_write(folder / PDF_NAME, lambda tmp: render_pdf(report, tmp))
-    latest = refresh_latest(folder) if update_latest else None
-    return ReportFiles(html, pdf, latest)
+    return ReportFiles(html, pdf)
 
 
 def refresh_latest(folder: Path) -> Path:
