@@ -1,5 +1,7 @@
 """Splink settings: comparisons and blocking rules follow the fields that are present."""
 
+import re
+
 import pytest
 
 from recurrence.linkage import settings as s
@@ -64,3 +66,37 @@ def test_child_birth_date_of_birth_m_probabilities_are_fixed():
     assert dob["output_column_name"] == "baby_birth_date"
     fixed = [lvl for lvl in dob["comparison_levels"] if lvl.get("fix_m_probability")]
     assert [lvl["m_probability"] for lvl in fixed] == pytest.approx(list(s.BABY_DOB_M))
+
+
+def _comparison_columns(comparison: dict) -> set[str]:
+    return {
+        name
+        for level in comparison["comparison_levels"]
+        for name in re.findall(r"(\w+)_[lr]\b", level["sql_condition"])
+    }
+
+
+@pytest.mark.parametrize(
+    ("settings", "em_rules"),
+    [
+        (s.child_birth_settings(set(s.CHILD_BIRTH_COLUMNS)), s.CHILD_BIRTH_EM_RULES),
+        (s.mother_settings(ALL_MOTHER_COLUMNS), s.MOTHER_EM_RULES),
+    ],
+    ids=["child_births", "mothers"],
+)
+def test_every_estimated_comparison_is_trained_by_some_em_session(settings, em_rules):
+    # Splink leaves a comparison out of an EM session when it uses a column of the session's
+    # blocking rule, so each comparison needs one session blocked on none of its columns.
+    for comparison in settings.create_settings_dict("duckdb")["comparisons"]:
+        if comparison["output_column_name"] == "baby_birth_date":
+            continue  # its m probabilities are fixed
+        columns = _comparison_columns(comparison)
+        assert columns, comparison["output_column_name"]
+        assert any(not columns & set(rule.columns) for rule in em_rules), comparison[
+            "output_column_name"
+        ]
+
+
+def test_child_birth_em_rules_are_prediction_rules():
+    # So narrowing births to those in a blocked pair leaves every EM session's pairs unchanged.
+    assert set(s.CHILD_BIRTH_EM_RULES) <= set(s.CHILD_BIRTH_BLOCKING)

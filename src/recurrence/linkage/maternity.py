@@ -23,6 +23,7 @@ from recurrence.config import LinkageConfig
 from recurrence.linkage import settings as s
 from recurrence.linkage.model import (
     model_json,
+    narrow_to_blocked,
     non_null_columns,
     record_model,
     score_pairs,
@@ -116,7 +117,18 @@ def link_children_to_births(
                     "linkage.child_records", "work_child_records", s.CHILD_BIRTH_COLUMNS
                 )
                 ws.import_table(
-                    "linkage.birth_records", "work_birth_records", s.CHILD_BIRTH_COLUMNS
+                    "linkage.birth_records",
+                    "work_birth_records",
+                    s.CHILD_BIRTH_COLUMNS,
+                    as_view=True,
+                )
+                em_rules = s.usable_rules(s.CHILD_BIRTH_EM_RULES, available)
+                narrow_to_blocked(
+                    con,
+                    "work_birth_records",
+                    "work_child_records",
+                    [*s.usable_rules(s.CHILD_BIRTH_BLOCKING, available), *em_rules],
+                    "work_birth_candidates",
                 )
                 inputs = [("work_child_records", "children"), ("work_birth_records", "births")]
                 linker = train_linker(
@@ -125,8 +137,12 @@ def link_children_to_births(
                     s.child_birth_settings(available),
                     prior_rules=s.usable_rules(s.CHILD_BIRTH_PRIOR_RULES, available),
                     prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
-                    em_rules=s.usable_rules(s.CHILD_BIRTH_EM_RULES, available),
+                    em_rules=em_rules,
                     seed=config.seed,
+                    candidates=[
+                        ("work_child_records", "children"),
+                        ("work_birth_candidates", "births"),
+                    ],
                 )
                 score_pairs(
                     ws,

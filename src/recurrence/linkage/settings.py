@@ -132,15 +132,21 @@ MOTHER_EM_RULES: tuple[Rule, ...] = (
     _rule("forename_hash", "surname_hash"),
 )
 
-# Candidate pairs grow with children x births per block, so with the square of the volume. The
-# forename-Soundex rule is kept within a region (required on both sides): nationally it cut that
-# rule's pairs from 18.7 million to 2.3 million (29.5 to 13.1 million in all) while it still
-# blocks all but 6 of 261,651 true child-birth pairs (benchmarks/RESULTS.md, "Whole pipeline").
+# Candidate pairs grow with children x births per block, so with the square of the volume: every
+# rule pairs the baby's date of birth with enough of the mother's fields that a block holds about
+# one birth even nationally (1.2 million pairs for 346,000 children and 11 million births), yet
+# each true pair agrees on at least one rule unless several fields are damaged at once. Nationally
+# these rules block all but 37 of 261,651 true child-birth pairs; the earlier four rules, each on
+# the date of birth and one field, blocked 8 more but made 12.3 million pairs, and time grew 5.7
+# times from 30% to 100% of national scale (benchmarks/RESULTS.md, "Near-linear linkage").
 CHILD_BIRTH_BLOCKING: tuple[Rule, ...] = (
-    _rule("baby_birth_date", "mother_birth_year_month"),
-    _rule("baby_birth_date", "mother_surname_soundex_hash"),
-    _rule("baby_birth_date", "mother_forename_soundex_hash", "region_code"),
     _rule("baby_birth_date", "mother_postcode_district"),
+    _rule("baby_birth_date", "mother_birth_year_month", "region_code"),
+    _rule("baby_birth_date", "mother_birth_year_month", "mother_forename_soundex_hash"),
+    _rule("baby_birth_date", "mother_birth_year_month", "mother_surname_soundex_hash"),
+    _rule("baby_birth_date", "mother_forename_soundex_hash", "mother_surname_soundex_hash"),
+    _rule("baby_birth_date", "mother_surname_soundex_hash", "la_code"),
+    _rule("baby_birth_date", "mother_forename_soundex_hash", "la_code"),
 )
 CHILD_BIRTH_PRIOR_RULES: tuple[Rule, ...] = (
     _rule("baby_birth_date", "mother_surname_hash", "mother_birth_year_month"),
@@ -148,9 +154,12 @@ CHILD_BIRTH_PRIOR_RULES: tuple[Rule, ...] = (
 # Every child-birth rule includes the baby's date of birth: the record being linked is the baby,
 # and most fields describe the mother, so a rule on the mother alone would pull in siblings.
 # For the same reason the date-of-birth m probabilities are fixed (BABY_DOB_M), not estimated.
+# The first session trains names, year-month and sex; the second names, place and sex. Both
+# are prediction rules too, so narrowing the births to those in a blocked pair
+# (model.narrow_to_blocked) leaves their pairs unchanged.
 CHILD_BIRTH_EM_RULES: tuple[Rule, ...] = (
-    _rule("baby_birth_date", "mother_postcode_area"),
-    _rule("baby_birth_date", "mother_birth_year_month"),
+    _rule("baby_birth_date", "mother_postcode_district"),
+    _rule("baby_birth_date", "mother_birth_year_month", "mother_surname_soundex_hash"),
 )
 #: m probabilities of the baby date-of-birth levels (exact, within BABY_DOB_NEAR_DAYS, other):
 #: dates of birth are recorded near-perfectly on both sides.
