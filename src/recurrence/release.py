@@ -144,35 +144,6 @@ def scan_release_folder(folder: Path | str, *, min_cell: int, symbol: str) -> Re
     return problems
 
 
-def identifier_values(con: duckdb.DuckDBPyConnection) -> set[bytes]:
-    """Every identifier value in the raw tables of a warehouse (ids and name hashes).
-
-    Raw tables hold every row read, quarantined ones included, so nothing escapes the scan.
-
-    Parameters
-    ----------
-    con
-        The warehouse.
-
-    Returns
-    -------
-    set of bytes
-        The distinct non-empty values, encoded as UTF-8.
-    """
-    columns = con.sql(
-        "select table_name, column_name from information_schema.columns "
-        "where table_schema = 'raw' order by all"
-    ).fetchall()
-    values: set[bytes] = set()
-    for table, column in columns:
-        if IDENTIFIER_COLUMN.search(column):
-            rows = con.sql(
-                f'select distinct "{column}" from raw."{table}" where "{column}" is not null'
-            ).fetchall()
-            values.update(str(r[0]).strip().encode() for r in rows if str(r[0]).strip())
-    return values
-
-
 def _file_texts(path: Path) -> Iterator[bytes]:
     if path.suffix.lower() == ".xlsx":
         with zipfile.ZipFile(path) as book:
@@ -192,7 +163,7 @@ def find_identifiers(
     paths
         Files to read (spreadsheets are unzipped and every part read).
     identifiers
-        Values from :func:`identifier_values`.
+        Identifier values, encoded as UTF-8.
     min_length
         Shorter values are ignored: they would match ordinary numbers and words.
 
@@ -213,6 +184,69 @@ def find_identifiers(
     return found
 
 
-def scan_for_identifiers(folder: Path | str, identifiers: set[bytes]) -> list[str]:
-    """:func:`find_identifiers` over every file of a folder."""
-    return find_identifiers(sorted(p for p in Path(folder).rglob("*") if p.is_file()), identifiers)
+def identifiers_in_warehouse(
+    con: duckdb.DuckDBPyConnection, paths: Iterable[Path], *, min_length: int = 8
+) -> tuple[list[str], int]:
+    """Files containing, as a whole token, any id or name-hash value of a warehouse's raw tables.
+
+    Raw tables hold every row read, quarantined ones included, so nothing escapes the scan. The
+    files' tokens (a few thousand) are looked up in the warehouse, rather than its values (tens
+    of millions nationally) collected in memory: the cost is one scan of each identifier column.
+
+    Parameters
+    ----------
+    con
+        The warehouse.
+    paths
+        Files to read (spreadsheets are unzipped and every part read).
+    min_length
+        Shorter tokens are ignored: they would match ordinary numbers and words.
+
+    Returns
+    -------
+    found : list of str
+        One entry per file with a hit, naming the file and how many values were found (never
+        the values themselves).
+    columns : int
+        The number of identifier columns searched.
+    """
+    tokens: dict[Path, set[str]] = {}
+    for path in paths:
+        tokens[path] = {
+            token.decode()
+            for text in _file_texts(path)
+            for token in _TOKEN.findall(text)
+            if len(token) >= min_length
+        }
+    columns = [
+        (table, column)
+        for table, column in con.sql(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_catalog = current_database() order by all"
+        ).fetchall()
+        if IDENTIFIER_COLUMN.search(column)
+    ]
+    wanted = sorted(set().union(*tokens.values()))
+    hits: set[str] = set()
+    if wanted:
+        for table, column in columns:
+            value = f'trim(cast("{column}" as varchar))'
+            rows = con.execute(
+                f'select distinct {value} from raw."{table}" '
+                f"where {value} in (select unnest($tokens))",
+                {"tokens": wanted},
+            ).fetchall()
+            hits.update(row[0] for row in rows)
+    found = [
+        f"{path.name}: {len(words & hits)} identifier value(s)"
+        for path, words in tokens.items()
+        if words & hits
+    ]
+    return found, len(columns)
+
+
+def scan_for_identifiers(
+    folder: Path | str, con: duckdb.DuckDBPyConnection
+) -> tuple[list[str], int]:
+    """:func:`identifiers_in_warehouse` over every file of a folder."""
+    return identifiers_in_warehouse(con, sorted(p for p in Path(folder).rglob("*") if p.is_file()))

@@ -5,12 +5,13 @@ import subprocess
 import sys
 
 import dagster as dg
+import duckdb
 import polars as pl
 import pytest
 
 from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.pseudonymise import KEY_ENV_VAR
-from recurrence.release import find_identifiers, scan_release_folder
+from recurrence.release import find_identifiers, identifiers_in_warehouse, scan_release_folder
 
 pytestmark = pytest.mark.slow
 
@@ -84,6 +85,24 @@ def test_scan_finds_a_planted_identifier_and_a_small_count(baseline_run, tmp_pat
     found = scan_release_folder(folder, min_cell=10, symbol="[c]")
     assert found.small_counts == ["recurrence_estimates.csv line 2, column n_events"]
     assert not found.safe
+
+
+def test_warehouse_search_finds_planted_identifiers_and_nothing_in_the_release(
+    baseline_run, tmp_path
+):
+    identifiers = sorted(_input_identifiers())
+    planted = tmp_path / "notes.md"
+    planted.write_text(f"{identifiers[0].decode()} and {identifiers[-1].decode()} are here\n")
+    clean = tmp_path / "clean.md"
+    clean.write_text("nothing_identifying_here 0123456789abcdef\n")
+    released = sorted(p for p in baseline_run.run_folder.rglob("*") if p.is_file())
+    con = duckdb.connect(str(baseline_run.warehouse), read_only=True)
+    try:
+        found, columns = identifiers_in_warehouse(con, [planted, clean, *released])
+    finally:
+        con.close()
+    assert found == ["notes.md: 2 identifier value(s)"]
+    assert columns >= 8  # ids and name hashes of cases, case_people and births
 
 
 def test_released_folder_passes_the_scan_including_the_spreadsheet(baseline_run):

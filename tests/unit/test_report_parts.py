@@ -2,10 +2,11 @@
 
 import base64
 
+import duckdb
 from matplotlib.figure import Figure
 
 from recurrence.plotting import Curve, forest_plot, recurrence_curves
-from recurrence.report import leaked_values, report_text
+from recurrence.report import hidden_values, leaked_values, report_text
 from recurrence.report.about_sections import safe_counts, safe_rate
 from recurrence.report.html import figure_svg
 from recurrence.report.sections import one_in_n
@@ -81,3 +82,29 @@ def test_panels_share_a_scale_that_shows_the_highest_band():
     for ax in fig.axes:
         if ax.get_visible() and ax.axison:
             assert ax.get_ylim()[1] >= 70  # G4's band reaches 70%
+
+
+def test_a_hidden_value_written_like_a_shown_outcome_proportion_is_not_searched_for():
+    con = duckdb.connect()
+    con.execute("create schema analysis; create schema published")
+    keys = "'age' as group_variable, g as group_value, 7 as horizon_years, 'any' as method"
+    values = "e as estimate, 0.01 as ci_lower, 0.9 as ci_upper, 50 as n_at_start, "
+    values += "40 as n_at_risk, 12 as n_events"
+    rows = "(values ('a', 0.074), ('b', 0.123)) v(g, e)"
+    con.execute(
+        f"create table analysis.recurrence_estimates as select {keys}, {values} from {rows}"
+    )
+    con.execute(
+        "create table published.recurrence_estimates as select * replace (null as estimate) "
+        "from analysis.recurrence_estimates"
+    )
+    assert {"7.4%", "12.3%"} <= hidden_values(con)
+    con.execute(
+        "create table published.outcomes as select * from (values "
+        "('within_target', 0.0741, 0.07, 0.08), ('weeks_median', 0.123, 0.1, 0.2)) "
+        "v(measure, value, ci_lower, ci_upper)"
+    )
+    # 7.4% is shown as an outcome proportion; a number of weeks is never a percentage.
+    forbidden = hidden_values(con)
+    assert "7.4%" not in forbidden
+    assert "12.3%" in forbidden

@@ -6,7 +6,7 @@ from dagster import AssetCheckExecutionContext
 from pipelines.defs.reports.assets import CONTENTS, REPORT
 from pipelines.defs.resources import RecurrenceResource
 from recurrence.publish import staging_folder
-from recurrence.release import identifier_values, scan_for_identifiers, scan_release_folder
+from recurrence.release import scan_for_identifiers, scan_release_folder
 from recurrence.report import hidden_values, leaked_values, report_text
 from recurrence.report.write import HTML_NAME, PDF_NAME
 
@@ -62,12 +62,11 @@ def no_identifier_in_any_file(
     config = recurrence.load()
     folder = staging_folder(config.paths.reports, context.run.run_id)
     with recurrence.connect() as con:
-        identifiers = identifier_values(con)
-    found = scan_for_identifiers(folder, identifiers)
+        found, columns = scan_for_identifiers(folder, con)
     return dg.AssetCheckResult(
         passed=not found,
         metadata={
-            "identifier_values_sought": len(identifiers),
+            "identifier_columns_searched": columns,
             "files_with_identifiers": dg.MetadataValue.json(found),
         },
     )
