@@ -53,7 +53,7 @@ def _train_and_predict(con, *, narrow):
         con, "linkage.birth_records"
     )
     inputs = [("work_child_records", "children"), ("work_birth_records", "births")]
-    em_rules = s.usable_rules(s.CHILD_BIRTH_EM_RULES, available)
+    em_rules = s.em_sessions(s.child_birth_settings(available), s.CHILD_BIRTH_EM_RULES, available)
     with splink_workspace(con) as ws:
         ws.import_table("linkage.child_records", "work_child_records", s.CHILD_BIRTH_COLUMNS)
         ws.import_table("linkage.birth_records", "work_birth_records", s.CHILD_BIRTH_COLUMNS)

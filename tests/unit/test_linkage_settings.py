@@ -1,7 +1,5 @@
 """Splink settings: comparisons and blocking rules follow the fields that are present."""
 
-import re
-
 import pytest
 
 from recurrence.linkage import settings as s
@@ -68,33 +66,32 @@ def test_child_birth_date_of_birth_m_probabilities_are_fixed():
     assert [lvl["m_probability"] for lvl in fixed] == pytest.approx(list(s.BABY_DOB_M))
 
 
-def _comparison_columns(comparison: dict) -> set[str]:
-    return {
-        name
-        for level in comparison["comparison_levels"]
-        for name in re.findall(r"(\w+)_[lr]\b", level["sql_condition"])
-    }
-
-
 @pytest.mark.parametrize(
-    ("settings", "em_rules"),
-    [
-        (s.child_birth_settings(set(s.CHILD_BIRTH_COLUMNS)), s.CHILD_BIRTH_EM_RULES),
-        (s.mother_settings(ALL_MOTHER_COLUMNS), s.MOTHER_EM_RULES),
-    ],
-    ids=["child_births", "mothers"],
+    "missing",
+    [(), ("mother_postcode_district",), ("mother_birth_year_month", "mother_bym_index")],
+    ids=["all fields", "no district", "no year-month"],
 )
-def test_every_estimated_comparison_is_trained_by_some_em_session(settings, em_rules):
+def test_every_estimated_child_birth_comparison_gets_an_em_session(missing):
     # Splink leaves a comparison out of an EM session when it uses a column of the session's
     # blocking rule, so each comparison needs one session blocked on none of its columns.
-    for comparison in settings.create_settings_dict("duckdb")["comparisons"]:
-        if comparison["output_column_name"] == "baby_birth_date":
-            continue  # its m probabilities are fixed
-        columns = _comparison_columns(comparison)
-        assert columns, comparison["output_column_name"]
-        assert any(not columns & set(rule.columns) for rule in em_rules), comparison[
-            "output_column_name"
-        ]
+    available = set(s.CHILD_BIRTH_COLUMNS) - set(missing)
+    settings = s.child_birth_settings(available)
+    sessions = s.em_sessions(settings, s.CHILD_BIRTH_EM_RULES, available)
+    columns = s.comparison_columns(settings)
+    assert "baby_birth_date" not in columns  # its m probabilities are fixed
+    assert {"mother_forename", "mother_surname", "mother_place", "baby_sex"} <= set(columns)
+    for name, used in columns.items():
+        assert used, name
+        assert any(not used & set(rule.columns) for rule in sessions), name
+    assert all(set(rule.columns) <= available for rule in sessions)
+    if not missing:  # only as many sessions as needed
+        assert sessions == list(s.CHILD_BIRTH_EM_RULES[:2])
+
+
+def test_every_estimated_mother_comparison_gets_an_em_session():
+    settings = s.mother_settings(ALL_MOTHER_COLUMNS)
+    for name, used in s.comparison_columns(settings).items():
+        assert any(not used & set(rule.columns) for rule in s.MOTHER_EM_RULES), name
 
 
 def test_child_birth_em_rules_are_prediction_rules():

@@ -122,7 +122,8 @@ def link_children_to_births(
                     s.CHILD_BIRTH_COLUMNS,
                     as_view=True,
                 )
-                em_rules = s.usable_rules(s.CHILD_BIRTH_EM_RULES, available)
+                settings = s.child_birth_settings(available)
+                em_rules = s.em_sessions(settings, s.CHILD_BIRTH_EM_RULES, available)
                 narrow_to_blocked(
                     con,
                     "work_birth_records",
@@ -134,7 +135,7 @@ def link_children_to_births(
                 linker = train_linker(
                     DuckDBAPI(connection=con),
                     inputs,
-                    s.child_birth_settings(available),
+                    settings,
                     prior_rules=s.usable_rules(s.CHILD_BIRTH_PRIOR_RULES, available),
                     prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
                     em_rules=em_rules,

@@ -15,6 +15,7 @@ was never supplied lowers recall but never breaks the run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -127,8 +128,9 @@ MOTHER_PRIOR_RULES: tuple[Rule, ...] = (_rule("forename_hash", "surname_hash", "
 # (year-month, area) block is mostly strangers who share a place, and EM then learns "same
 # place" as the match class (forename exact-match m fell to 0.08; Splink-alone F1 0.959). With
 # district the block holds enough true pairs: m 0.63, F1 0.981 (benchmarks/RESULTS.md).
+# Year-month as bym_index, for the reason given above CHILD_BIRTH_BLOCKING.
 MOTHER_EM_RULES: tuple[Rule, ...] = (
-    _rule("birth_year_month", "postcode_district"),
+    _rule("bym_index", "postcode_district"),
     _rule("forename_hash", "surname_hash"),
 )
 
@@ -139,11 +141,16 @@ MOTHER_EM_RULES: tuple[Rule, ...] = (
 # these rules block all but 37 of 261,651 true child-birth pairs; the earlier four rules, each on
 # the date of birth and one field, blocked 8 more but made 12.3 million pairs, and time grew 5.7
 # times from 30% to 100% of national scale (benchmarks/RESULTS.md, "Near-linear linkage").
+# Rules on year-month use the integer bym_index, which splits records exactly as the text
+# does, because Splink leaves a comparison out of an EM session only when the session's rule
+# names a column the comparison reads, and the year-month comparison reads bym_index: on the
+# text, a session of pairs chosen for agreeing on year-month would also "learn" that matches
+# always agree on it.
 CHILD_BIRTH_BLOCKING: tuple[Rule, ...] = (
     _rule("baby_birth_date", "mother_postcode_district"),
-    _rule("baby_birth_date", "mother_birth_year_month", "region_code"),
-    _rule("baby_birth_date", "mother_birth_year_month", "mother_forename_soundex_hash"),
-    _rule("baby_birth_date", "mother_birth_year_month", "mother_surname_soundex_hash"),
+    _rule("baby_birth_date", "mother_bym_index", "region_code"),
+    _rule("baby_birth_date", "mother_bym_index", "mother_forename_soundex_hash"),
+    _rule("baby_birth_date", "mother_bym_index", "mother_surname_soundex_hash"),
     _rule("baby_birth_date", "mother_forename_soundex_hash", "mother_surname_soundex_hash"),
     _rule("baby_birth_date", "mother_surname_soundex_hash", "la_code"),
     _rule("baby_birth_date", "mother_forename_soundex_hash", "la_code"),
@@ -154,12 +161,17 @@ CHILD_BIRTH_PRIOR_RULES: tuple[Rule, ...] = (
 # Every child-birth rule includes the baby's date of birth: the record being linked is the baby,
 # and most fields describe the mother, so a rule on the mother alone would pull in siblings.
 # For the same reason the date-of-birth m probabilities are fixed (BABY_DOB_M), not estimated.
-# The first session trains names, year-month and sex; the second names, place and sex. Both
-# are prediction rules too, so narrowing the births to those in a blocked pair
-# (model.narrow_to_blocked) leaves their pairs unchanged.
+# EM rules in order of preference (see em_sessions): with every field present the first trains
+# names, year-month and sex, the second names, place and sex; the rest stand in when a field is
+# missing from the data. All are prediction rules too, so narrowing the births to those in a
+# blocked pair (model.narrow_to_blocked) leaves their pairs unchanged; none is as coarse as
+# (date of birth, region), which would keep almost every birth.
 CHILD_BIRTH_EM_RULES: tuple[Rule, ...] = (
     _rule("baby_birth_date", "mother_postcode_district"),
-    _rule("baby_birth_date", "mother_birth_year_month", "mother_surname_soundex_hash"),
+    _rule("baby_birth_date", "mother_bym_index", "mother_surname_soundex_hash"),
+    _rule("baby_birth_date", "mother_bym_index", "region_code"),
+    _rule("baby_birth_date", "mother_forename_soundex_hash", "mother_surname_soundex_hash"),
+    _rule("baby_birth_date", "mother_bym_index", "mother_forename_soundex_hash"),
 )
 #: m probabilities of the baby date-of-birth levels (exact, within BABY_DOB_NEAR_DAYS, other):
 #: dates of birth are recorded near-perfectly on both sides.
@@ -237,6 +249,38 @@ def _baby_dob() -> ComparisonCreator:
 def usable_rules(rules: Sequence[Rule], available: Collection[str]) -> list[Rule]:
     """Return the rules whose every column is in ``available`` (has at least one value)."""
     return [r for r in rules if all(c in available for c in r.columns)]
+
+
+def comparison_columns(settings: SettingsCreator) -> dict[str, set[str]]:
+    """Columns each estimated comparison reads, by output name (fixed comparisons left out)."""
+    out: dict[str, set[str]] = {}
+    for comparison in settings.create_settings_dict("duckdb")["comparisons"]:
+        levels = comparison["comparison_levels"]
+        if all(lvl.get("fix_m_probability") or lvl.get("is_null_level") for lvl in levels):
+            continue
+        out[comparison["output_column_name"]] = {
+            name for lvl in levels for name in re.findall(r"(\w+)_[lr]\b", lvl["sql_condition"])
+        }
+    return out
+
+
+def em_sessions(
+    settings: SettingsCreator, preference: Sequence[Rule], available: Collection[str]
+) -> list[Rule]:
+    """The EM rules to run: for each comparison, the first usable rule blocking none of its columns.
+
+    Splink leaves a comparison out of an EM session whose blocking rule uses one of its columns,
+    so each comparison needs a session blocked on other columns. Rules are taken from
+    ``preference`` in order, only as many as needed, so a field missing from the data brings in
+    a stand-in rule rather than leaving comparisons with Splink's default m probabilities.
+    """
+    usable = usable_rules(preference, available)
+    chosen: set[Rule] = set()
+    for columns in comparison_columns(settings).values():
+        rule = next((r for r in usable if not columns & set(r.columns)), None)
+        if rule is not None:
+            chosen.add(rule)
+    return [r for r in usable if r in chosen]
 
 
 def mother_comparisons(available: Collection[str]) -> list[ComparisonCreator]:
