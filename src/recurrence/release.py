@@ -153,6 +153,20 @@ def _file_texts(path: Path) -> Iterator[bytes]:
         yield path.read_bytes()
 
 
+def _file_tokens(path: Path, min_length: int) -> set[bytes]:
+    """The distinct whole tokens (letters, digits, underscores) of a file, of ``min_length`` up."""
+    return {
+        token
+        for text in _file_texts(path)
+        for token in _TOKEN.findall(text)
+        if len(token) >= min_length
+    }
+
+
+def _hit(path: Path, hits: int) -> str:
+    return f"{path.name}: {hits} identifier value(s)"
+
+
 def find_identifiers(
     paths: Iterable[Path], identifiers: set[bytes], *, min_length: int = 8
 ) -> list[str]:
@@ -173,14 +187,11 @@ def find_identifiers(
         One entry per file with a hit, naming the file and how many values were found (never
         the values themselves).
     """
-    wanted = {v for v in identifiers if len(v) >= min_length}
     found = []
     for path in paths:
-        hits = 0
-        for text in _file_texts(path):
-            hits += sum(1 for token in set(_TOKEN.findall(text)) if token in wanted)
+        hits = len(_file_tokens(path, min_length) & identifiers)
         if hits:
-            found.append(f"{path.name}: {hits} identifier value(s)")
+            found.append(_hit(path, hits))
     return found
 
 
@@ -210,14 +221,7 @@ def identifiers_in_warehouse(
     columns : int
         The number of identifier columns searched.
     """
-    tokens: dict[Path, set[str]] = {}
-    for path in paths:
-        tokens[path] = {
-            token.decode()
-            for text in _file_texts(path)
-            for token in _TOKEN.findall(text)
-            if len(token) >= min_length
-        }
+    tokens = {path: {t.decode() for t in _file_tokens(path, min_length)} for path in paths}
     columns = [
         (table, column)
         for table, column in con.sql(
@@ -237,11 +241,7 @@ def identifiers_in_warehouse(
                 {"tokens": wanted},
             ).fetchall()
             hits.update(row[0] for row in rows)
-    found = [
-        f"{path.name}: {len(words & hits)} identifier value(s)"
-        for path, words in tokens.items()
-        if words & hits
-    ]
+    found = [_hit(path, len(words & hits)) for path, words in tokens.items() if words & hits]
     return found, len(columns)
 
 

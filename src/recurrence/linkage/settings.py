@@ -128,7 +128,7 @@ MOTHER_PRIOR_RULES: tuple[Rule, ...] = (_rule("forename_hash", "surname_hash", "
 # (year-month, area) block is mostly strangers who share a place, and EM then learns "same
 # place" as the match class (forename exact-match m fell to 0.08; Splink-alone F1 0.959). With
 # district the block holds enough true pairs: m 0.63, F1 0.981 (benchmarks/RESULTS.md).
-# Year-month as bym_index, for the reason given above CHILD_BIRTH_BLOCKING.
+# Year-month as bym_index, for the reason given at CHILD_BIRTH_BLOCKING below.
 MOTHER_EM_RULES: tuple[Rule, ...] = (
     _rule("bym_index", "postcode_district"),
     _rule("forename_hash", "surname_hash"),
