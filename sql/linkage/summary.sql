@@ -1,7 +1,9 @@
 -- linkage.summary: counts, linkage rates and missing fields of the linkage stage, long format.
 -- Purpose: one row per (measure, breakdown, category). breakdown is 'all', 'region' (the
---   case's region; for births the mother's region of residence) or 'year' (calendar year of
---   the case's issue date; for births, of the birth). rate = numerator / denominator.
+--   case's region; for births the mother's region of residence), 'year' (calendar year of
+--   the case's issue date; for births, of the birth) or 'mother_age' (the mother's age at the
+--   case's issue date, at her first set for mothers, in the recurrence cohort's bands).
+--   rate = numerator / denominator.
 --   Measures:
 --     mother_records              mother rows of case_people (numerator only)
 --     mother_person_ids           distinct mother person_ids (numerator only)
@@ -23,13 +25,23 @@ with births_window as (
     from linkage.birth_records
 ),
 
+-- The recurrence cohort's age bands (sql/recurrence/cohort.sql); no band is 'unknown'.
+age_bands as (
+    select *
+    from (
+        values ('under 20', 0, 20), ('20-24', 20, 25), ('25-29', 25, 30), ('30-34', 30, 35),
+        ('35+', 35, 1000)
+    ) as v (age_group, low, high)
+),
+
 mothers as (
     select
         k.mother_key,
         r.person_id,
         r.region_code,
         year(r.issue_date) as issue_year,
-        r.issue_date
+        r.issue_date,
+        r.birth_year_month
     from linkage.mother_keys as k
     inner join linkage.mother_records as r on k.case_id = r.case_id and k.person_id = r.person_id
 ),
@@ -39,28 +51,55 @@ first_case as (
         mother_key,
         arg_min(region_code, issue_date) as region_code,
         year(min(issue_date)) as issue_year,
+        min(issue_date) as issue_date,
+        arg_min(birth_year_month, issue_date) as birth_year_month,
         count(distinct person_id) > 1 as several_ids
     from mothers
     group by mother_key
 ),
 
-mother_linked as (
+-- Age in whole years at the issue date, from the middle of the month of birth (as the cohort).
+mother_ages as (
     select
         f.*,
-        f.mother_key in (select mb.mother_key from linkage.mother_births as mb) as linked
+        f.mother_key in (select mb.mother_key from linkage.mother_births as mb) as linked,
+        date_sub(
+            'month', cast(strptime(f.birth_year_month || '-15', '%Y-%m-%d') as date), f.issue_date
+        ) // 12 as age_years
     from first_case as f
 ),
 
-children as (
+mother_linked as (
+    select
+        m.*,
+        coalesce(a.age_group, 'unknown') as age_group
+    from mother_ages as m
+    left join age_bands as a on m.age_years >= a.low and m.age_years < a.high
+),
+
+child_ages as (
     select
         c.region_code,
         year(s.issue_date) as issue_year,
-        cb.birth_id is not null as linked
+        cb.birth_id is not null as linked,
+        date_sub(
+            'month',
+            cast(strptime(c.mother_birth_year_month || '-15', '%Y-%m-%d') as date),
+            s.issue_date
+        ) // 12 as age_years
     from linkage.child_records as c
     inner join staging.cases as s on c.case_id = s.case_id
     inner join linkage.child_births as cb on c.case_id = cb.case_id and c.person_id = cb.person_id
     cross join births_window as w
     where c.baby_birth_date between w.first_birth and w.last_birth
+),
+
+children as (
+    select
+        c.*,
+        coalesce(a.age_group, 'unknown') as age_group
+    from child_ages as c
+    left join age_bands as a on c.age_years >= a.low and c.age_years < a.high
 ),
 
 counts as (
@@ -101,6 +140,7 @@ rates as (
             'all' as category
         union all select 'region', region_code
         union all select 'year', issue_year::varchar
+        union all select 'mother_age', age_group
     ) as b
     group by b.breakdown, b.category
     union all
@@ -117,6 +157,7 @@ rates as (
             'all' as category
         union all select 'region', region_code
         union all select 'year', issue_year::varchar
+        union all select 'mother_age', age_group
     ) as b
     group by b.breakdown, b.category
 ),

@@ -134,6 +134,17 @@ def test_outputs_pass_the_blocking_checks(linked):
             "where measure = 'child_linked_to_birth' and breakdown = 'region'"
         ).fetchone()
         assert regions[0] >= 9
+        # Every mother falls in one age band (or 'unknown'), so the bands add up to the total.
+        by_age = con.sql(
+            "select measure, sum(numerator), sum(denominator), count(*) from linkage.summary "
+            "where breakdown = 'mother_age' group by measure order by measure"
+        ).fetchall()
+        totals = con.sql(
+            "select measure, numerator, denominator from linkage.summary "
+            "where breakdown = 'all' and measure like '%linked%' order by measure"
+        ).fetchall()
+        assert [row[:3] for row in by_age] == totals
+        assert all(row[3] >= 5 for row in by_age)
     finally:
         con.close()
     assert model_path(linked, "mothers").is_file()
