@@ -1,4 +1,5 @@
-"""Fixtures shared across test folders: one full pipeline run on the sample, and system tools."""
+"""Fixtures shared across test folders: the sample ingested, one full pipeline run on it, and
+system tools."""
 
 import os
 import shutil
@@ -8,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from recurrence.config import load_config
+from recurrence.ingest import ingest_extract
 from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.runner import run_pipeline
+from recurrence.warehouse import connect
 
 CHROMIUM = "/usr/bin/chromium"
 APT_PACKAGES = ("chromium", "poppler-utils")
@@ -29,6 +33,21 @@ class SampleRun:
         """reports/<run_id>/ of the run (the one folder that is not ``latest``)."""
         (folder,) = [p for p in self.reports.iterdir() if p.is_dir() and p.name != "latest"]
         return folder
+
+
+@pytest.fixture(scope="session")
+def staged_sample(tmp_path_factory) -> Path:
+    """A warehouse holding the sample extract ingested with the default settings.
+
+    Shared by the whole session: copy it before writing to it.
+    """
+    path = tmp_path_factory.mktemp("staged_sample") / "staged.duckdb"
+    con = connect(path)
+    try:
+        ingest_extract(con, SAMPLE_EXTRACT_DIR, load_config().ingest)
+    finally:
+        con.close()
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """Narrowing one side of a link to the records in a blocked pair changes no result."""
 
+import shutil
+
 import duckdb
 import pytest
 from splink import DuckDBAPI
 
-from recurrence.config import load_config
-from recurrence.ingest import ingest_extract
 from recurrence.linkage import settings as s
 from recurrence.linkage.model import (
     narrow_to_blocked,
@@ -14,7 +14,6 @@ from recurrence.linkage.model import (
     splink_workspace,
     train_linker,
 )
-from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.sql import run_sql
 from recurrence.warehouse import connect
 
@@ -38,10 +37,10 @@ def test_keeps_rows_agreeing_on_every_column_of_some_rule():
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory):
+def records(staged_sample, tmp_path_factory):
     path = tmp_path_factory.mktemp("narrow") / "warehouse.duckdb"
+    shutil.copy(staged_sample, path)
     con = connect(path)
-    ingest_extract(con, SAMPLE_EXTRACT_DIR, load_config().ingest)
     run_sql(con, "linkage/child_records.sql")
     run_sql(con, "linkage/birth_records.sql")
     yield con

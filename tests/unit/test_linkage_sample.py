@@ -6,7 +6,6 @@ import shutil
 import pytest
 
 from recurrence.config import load_config
-from recurrence.ingest import ingest_extract
 from recurrence.linkage import (
     evaluate_linkage,
     export_clerical_sample,
@@ -31,17 +30,6 @@ RUN = "run (probabilistic, threshold 0.95)"
 BASELINE = "person_id only (baseline)"
 
 
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory):
-    path = tmp_path_factory.mktemp("staged") / "staged.duckdb"
-    con = connect(path)
-    try:
-        ingest_extract(con, SAMPLE_EXTRACT_DIR, load_config().ingest)
-    finally:
-        con.close()
-    return path
-
-
 def _link(staged, warehouse, *overrides):
     shutil.copy(staged, warehouse)
     config = load_config(overrides=list(overrides)).linkage
@@ -57,9 +45,9 @@ def _link(staged, warehouse, *overrides):
 
 
 @pytest.fixture(scope="module")
-def linked(staged, tmp_path_factory):
+def linked(staged_sample, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("linked") / "wh.duckdb"
-    _link(staged, warehouse)
+    _link(staged_sample, warehouse)
     return warehouse
 
 
@@ -150,26 +138,26 @@ def test_outputs_pass_the_blocking_checks(linked):
     assert model_path(linked, "mothers").is_file()
 
 
-def test_rerun_is_identical(staged, linked, tmp_path):
+def test_rerun_is_identical(staged_sample, linked, tmp_path):
     again = tmp_path / "again.duckdb"
-    _link(staged, again)
+    _link(staged_sample, again)
     assert _snapshot(again) == _snapshot(linked)
     for name in ("mothers", "child_births"):
         assert model_path(again, name).read_bytes() == model_path(linked, name).read_bytes()
 
 
-def test_person_id_method_is_the_baseline(staged, tmp_path):
+def test_person_id_method_is_the_baseline(staged_sample, tmp_path):
     warehouse = tmp_path / "pid.duckdb"
-    result = _link(staged, warehouse, 'linkage.method="person_id"')
+    result = _link(staged_sample, warehouse, 'linkage.method="person_id"')
     assert result.mother_keys == result.person_ids
     scores = evaluate_linkage(warehouse, TRUTH, evidence_sets={}, thresholds=())
     (label,) = [k for k in scores.mothers if k.startswith("run")]
     assert scores.mothers[label] == scores.mothers[BASELINE]
 
 
-def test_threshold_zero_merges_implausibly(staged, tmp_path):
+def test_threshold_zero_merges_implausibly(staged_sample, tmp_path):
     warehouse = tmp_path / "zero.duckdb"
-    _link(staged, warehouse, "linkage.match_threshold=0.0")
+    _link(staged_sample, warehouse, "linkage.match_threshold=0.0")
     con = connect(warehouse, read_only=True)
     try:
         assert count_oversized_mothers(con, load_config().linkage.max_cases_per_mother) > 0
@@ -177,9 +165,9 @@ def test_threshold_zero_merges_implausibly(staged, tmp_path):
         con.close()
 
 
-def test_missing_postcodes_degrade_gracefully(staged, tmp_path):
+def test_missing_postcodes_degrade_gracefully(staged_sample, tmp_path):
     warehouse = tmp_path / "nopc.duckdb"
-    shutil.copy(staged, warehouse)
+    shutil.copy(staged_sample, warehouse)
     con = connect(warehouse)
     con.execute("update staging.case_people set postcode_district = null")
     con.close()

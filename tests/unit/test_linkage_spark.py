@@ -6,10 +6,8 @@ import shutil
 import pytest
 
 from recurrence.config import load_config
-from recurrence.ingest import ingest_extract
 from recurrence.linkage import link_children_to_births, link_mothers
 from recurrence.linkage.spark import to_spark_dialect
-from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.warehouse import connect
 
 pytestmark = pytest.mark.slow
@@ -35,17 +33,6 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
-
-
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory):
-    path = tmp_path_factory.mktemp("spark_staged") / "staged.duckdb"
-    con = connect(path)
-    try:
-        ingest_extract(con, SAMPLE_EXTRACT_DIR, load_config().ingest)
-    finally:
-        con.close()
-    return path
 
 
 def _link(staged, warehouse, engine):
@@ -79,11 +66,11 @@ def _link(staged, warehouse, engine):
 
 
 @pytest.fixture(scope="module")
-def both(staged, spark, tmp_path_factory):
+def both(staged_sample, spark, tmp_path_factory):
     folder = tmp_path_factory.mktemp("engines")
     return (
-        _link(staged, folder / "duckdb.duckdb", "duckdb"),
-        _link(staged, folder / "spark.duckdb", "spark"),
+        _link(staged_sample, folder / "duckdb.duckdb", "duckdb"),
+        _link(staged_sample, folder / "spark.duckdb", "spark"),
     )
 
 
