@@ -170,16 +170,51 @@ def _blocking_counts(warehouse: Path) -> dict[str, int]:
         con.close()
 
 
-def _analyst_pairs(warehouse: Path) -> None:
-    """Replace linkage.mother_pairs by those of a hand-written model, and recluster."""
-    from splink import DuckDBAPI, SettingsCreator, block_on
-    from splink import comparison_library as cl
+def _score_by_hand(
+    con: duckdb.DuckDBPyConnection,
+    settings: object,
+    tables: list[tuple[str, str, tuple[str, ...] | None]],
+    *,
+    prior_rules: object,
+    prior_recall: float,
+    em_rules: object,
+    output: str,
+) -> None:
+    """Train a hand-written model as the pipeline trains ours, and write its pairs to ``output``.
+
+    ``tables`` are (warehouse table, display name, columns or None for all) of each input.
+    """
+    from splink import DuckDBAPI
 
     from recurrence.linkage import settings as s
     from recurrence.linkage.model import predict_pairs, splink_workspace, train_linker
+
+    with splink_workspace(con) as ws:
+        inputs = []
+        for qualified, name, columns in tables:
+            work = "work_" + qualified.split(".")[1]
+            ws.import_table(qualified, work, columns)
+            inputs.append((work, name))
+        linker = train_linker(
+            DuckDBAPI(connection=con),
+            inputs,
+            settings,
+            prior_rules=prior_rules,
+            prior_recall=prior_recall,
+            em_rules=em_rules,
+            seed=load_config().linkage.seed,
+        )
+        ws.export_table(predict_pairs(linker, s.PREDICT_FLOOR), output, "record_id_l, record_id_r")
+
+
+def _analyst_pairs(warehouse: Path) -> None:
+    """Replace linkage.mother_pairs by those of a hand-written model, and recluster."""
+    from splink import SettingsCreator, block_on
+    from splink import comparison_library as cl
+
+    from recurrence.linkage import settings as s
     from recurrence.linkage.mothers import cluster_mothers
 
-    config = load_config().linkage
     analyst = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_id",
@@ -198,34 +233,30 @@ def _analyst_pairs(warehouse: Path) -> None:
     )
     con = connect(warehouse)
     try:
-        with splink_workspace(con) as ws:
-            ws.import_table("linkage.mother_records", "work_mother_records")
-            linker = train_linker(
-                DuckDBAPI(connection=con),
-                [("work_mother_records", "mothers")],
-                analyst,
-                prior_rules=s.MOTHER_PRIOR_RULES,
-                prior_recall=s.MOTHER_PRIOR_RECALL,
-                em_rules=(s.Rule(("birth_year_month",)), s.Rule(("forename_hash", "surname_hash"))),
-                seed=config.seed,
-            )
-            pairs = predict_pairs(linker, s.PREDICT_FLOOR)
-            ws.export_table(pairs, "linkage.mother_pairs", "record_id_l, record_id_r")
-        cluster_mothers(con, evidence=s.ALL_EVIDENCE, threshold=config.match_threshold)
+        _score_by_hand(
+            con,
+            analyst,
+            [("linkage.mother_records", "mothers", None)],
+            prior_rules=s.MOTHER_PRIOR_RULES,
+            prior_recall=s.MOTHER_PRIOR_RECALL,
+            em_rules=(s.Rule(("birth_year_month",)), s.Rule(("forename_hash", "surname_hash"))),
+            output="linkage.mother_pairs",
+        )
+        cluster_mothers(
+            con, evidence=s.ALL_EVIDENCE, threshold=load_config().linkage.match_threshold
+        )
     finally:
         con.close()
 
 
 def _analyst_child_pairs(warehouse: Path) -> None:
     """Replace linkage.child_births by those of a hand-written child-to-birth model."""
-    from splink import DuckDBAPI, SettingsCreator, block_on
+    from splink import SettingsCreator, block_on
     from splink import comparison_library as cl
 
     from recurrence.linkage import settings as s
-    from recurrence.linkage.model import predict_pairs, splink_workspace, train_linker
     from recurrence.sql import run_sql
 
-    config = load_config().linkage
     analyst = SettingsCreator(
         link_type="link_only",
         unique_id_column_name="record_id",
@@ -244,30 +275,27 @@ def _analyst_child_pairs(warehouse: Path) -> None:
         ],
         linker_uid="analyst_child_births",
     )
-    inputs = [("work_child_records", "children"), ("work_birth_records", "births")]
     con = connect(warehouse)
     try:
-        with splink_workspace(con) as ws:
-            ws.import_table("linkage.child_records", inputs[0][0], s.CHILD_BIRTH_COLUMNS)
-            ws.import_table("linkage.birth_records", inputs[1][0], s.CHILD_BIRTH_COLUMNS)
-            linker = train_linker(
-                DuckDBAPI(connection=con),
-                inputs,
-                analyst,
-                prior_rules=s.CHILD_BIRTH_PRIOR_RULES,
-                prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
-                em_rules=(
-                    s.Rule(("baby_birth_date", "mother_birth_year_month")),
-                    s.Rule(("baby_birth_date", "mother_postcode_district")),
-                ),
-                seed=config.seed,
-            )
-            pairs = predict_pairs(linker, s.PREDICT_FLOOR)
-            ws.export_table(pairs, "linkage.child_birth_pairs", "record_id_l, record_id_r")
+        _score_by_hand(
+            con,
+            analyst,
+            [
+                ("linkage.child_records", "children", s.CHILD_BIRTH_COLUMNS),
+                ("linkage.birth_records", "births", s.CHILD_BIRTH_COLUMNS),
+            ],
+            prior_rules=s.CHILD_BIRTH_PRIOR_RULES,
+            prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
+            em_rules=(
+                s.Rule(("baby_birth_date", "mother_birth_year_month")),
+                s.Rule(("baby_birth_date", "mother_postcode_district")),
+            ),
+            output="linkage.child_birth_pairs",
+        )
         run_sql(
             con,
             "linkage/child_births.sql",
-            threshold=config.match_threshold,
+            threshold=load_config().linkage.match_threshold,
             max_days=s.BABY_DOB_NEAR_DAYS,
         )
     finally:
