@@ -39,7 +39,6 @@ mothers as (
         k.mother_key,
         r.person_id,
         r.region_code,
-        year(r.issue_date) as issue_year,
         r.issue_date,
         r.birth_year_month
     from linkage.mother_keys as k
@@ -58,35 +57,26 @@ first_case as (
     group by mother_key
 ),
 
--- Age in whole years at the issue date, from the middle of the month of birth (as the cohort).
-mother_ages as (
+-- One row per mother (at her first set) and per child born within the maternity extract's
+-- dates, with whether it linked, its region and year, and the mother's age in whole years at
+-- the issue date, from the middle of her month of birth (as the cohort).
+units as (
     select
-        f.*,
+        'mother_linked_to_births' as measure,
+        f.region_code,
+        f.issue_year,
         f.mother_key in (select mb.mother_key from linkage.mother_births as mb) as linked,
-        date_sub(
-            'month', cast(strptime(f.birth_year_month || '-15', '%Y-%m-%d') as date), f.issue_date
-        ) // 12 as age_years
+        f.birth_year_month,
+        f.issue_date
     from first_case as f
-),
-
-mother_linked as (
+    union all
     select
-        m.*,
-        coalesce(a.age_group, 'unknown') as age_group
-    from mother_ages as m
-    left join age_bands as a on m.age_years >= a.low and m.age_years < a.high
-),
-
-child_ages as (
-    select
+        'child_linked_to_birth',
         c.region_code,
-        year(s.issue_date) as issue_year,
-        cb.birth_id is not null as linked,
-        date_sub(
-            'month',
-            cast(strptime(c.mother_birth_year_month || '-15', '%Y-%m-%d') as date),
-            s.issue_date
-        ) // 12 as age_years
+        year(s.issue_date),
+        cb.birth_id is not null,
+        c.mother_birth_year_month,
+        s.issue_date
     from linkage.child_records as c
     inner join staging.cases as s on c.case_id = s.case_id
     inner join linkage.child_births as cb on c.case_id = cb.case_id and c.person_id = cb.person_id
@@ -94,12 +84,15 @@ child_ages as (
     where c.baby_birth_date between w.first_birth and w.last_birth
 ),
 
-children as (
+banded as (
     select
-        c.*,
+        u.*,
         coalesce(a.age_group, 'unknown') as age_group
-    from child_ages as c
-    left join age_bands as a on c.age_years >= a.low and c.age_years < a.high
+    from units as u
+    left join age_bands as a
+        on date_sub(
+            'month', cast(strptime(u.birth_year_month || '-15', '%Y-%m-%d') as date), u.issue_date
+        ) // 12 between a.low and a.high - 1
 ),
 
 counts as (
@@ -128,38 +121,21 @@ rates as (
     from first_case
     union all
     select
-        'child_linked_to_birth',
+        u.measure,
         b.breakdown,
         b.category,
-        count(*) filter (where linked),
+        count(*) filter (where u.linked),
         count(*)
-    from children
+    from banded as u
     cross join lateral (
         select
             'all' as breakdown,
             'all' as category
-        union all select 'region', region_code
-        union all select 'year', issue_year::varchar
-        union all select 'mother_age', age_group
+        union all select 'region', u.region_code
+        union all select 'year', u.issue_year::varchar
+        union all select 'mother_age', u.age_group
     ) as b
-    group by b.breakdown, b.category
-    union all
-    select
-        'mother_linked_to_births',
-        b.breakdown,
-        b.category,
-        count(*) filter (where linked),
-        count(*)
-    from mother_linked
-    cross join lateral (
-        select
-            'all' as breakdown,
-            'all' as category
-        union all select 'region', region_code
-        union all select 'year', issue_year::varchar
-        union all select 'mother_age', age_group
-    ) as b
-    group by b.breakdown, b.category
+    group by u.measure, b.breakdown, b.category
 ),
 
 mother_missing as (
