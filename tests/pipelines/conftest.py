@@ -46,6 +46,23 @@ def run_command():
     return command
 
 
+@pytest.fixture(scope="session")
+def run_sample(run_command):
+    """Run `recurrence run` on the sample to completion, with its own Dagster home."""
+
+    def run(warehouse, reports, home, *, timeout=600):
+        return subprocess.run(
+            run_command(warehouse, reports),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DAGSTER_HOME": str(home)},
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
+
+
 @dataclass(frozen=True)
 class BaselineRun:
     """One uninterrupted `recurrence run` on the sample, in its own process, with its outputs."""
@@ -61,21 +78,14 @@ class BaselineRun:
 
 
 @pytest.fixture(scope="session")
-def baseline_run(tmp_path_factory, run_command):
+def baseline_run(tmp_path_factory, run_sample):
     """Run the whole graph once on the sample (about 40 s) and share the result."""
     root = tmp_path_factory.mktemp("baseline")
     home = root / "dagster_home"
     home.mkdir()
     warehouse = root / "warehouse" / "recurrence.duckdb"
     reports = root / "reports"
-    done = subprocess.run(
-        run_command(warehouse, reports),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
-        timeout=600,
-        check=False,
-    )
+    done = run_sample(warehouse, reports, home)
     assert done.returncode == 0, done.stderr
     (folder,) = [
         p for p in reports.iterdir() if p.is_dir() and p.name[0] != "." and p.name != "latest"

@@ -78,7 +78,7 @@ def _kill(proc):
 
 
 def test_killed_runs_leave_previous_outputs_intact_and_rerun_is_identical(
-    baseline_run, run_command, tmp_path
+    baseline_run, run_command, run_sample, tmp_path
 ):
     warehouse, reports = _copy_outputs(baseline_run, tmp_path)
     home = baseline_run.dagster_home
@@ -89,14 +89,7 @@ def test_killed_runs_leave_previous_outputs_intact_and_rerun_is_identical(
     # 1. Killed during ingest, while a second run tries the same warehouse and is refused.
     first = _start(run_command, warehouse, reports, home)
     _wait_for_line(first, "done  raw/cases")
-    second = subprocess.run(
-        run_command(warehouse, reports),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
-        timeout=120,
-        check=False,
-    )
+    second = run_sample(warehouse, reports, home, timeout=120)
     assert second.returncode == 1
     assert f"is in use by process {first.pid}, started " in second.stderr
     assert "nothing was changed" in second.stderr
@@ -123,14 +116,7 @@ def test_killed_runs_leave_previous_outputs_intact_and_rerun_is_identical(
         con.close()
 
     # The rerun completes and gives exactly the uninterrupted run's tables and published CSVs.
-    rerun = subprocess.run(
-        run_command(warehouse, reports),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
-        timeout=600,
-        check=False,
-    )
+    rerun = run_sample(warehouse, reports, home)
     assert rerun.returncode == 0, rerun.stderr
     assert snapshot(warehouse) == baseline_run.snapshot
     assert not build_dir(warehouse).exists()
