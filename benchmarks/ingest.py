@@ -25,15 +25,18 @@ def _phase_synth(out: Path, scale: str) -> dict[str, object]:
     return {"rows": dict(summary.rows)}
 
 
-def _phase_floor(out: Path) -> dict[str, object]:
-    """DuckDB copying every column of every file into a table, with no checks at all."""
+def read_floor(extract: Path, scratch: Path) -> dict[str, int]:
+    """DuckDB copying every column of every extract file into a table, with no checks at all.
+
+    CSV files are read as text, Parquet with its own types. Returns rows by file name; the
+    scratch database is removed afterwards. Also used by ``benchmarks/pipeline.py``.
+    """
     import duckdb
 
-    scratch = out.with_suffix(".floor.duckdb")
     scratch.unlink(missing_ok=True)
     con = duckdb.connect(str(scratch), config={"memory_limit": "4GB"})
     rows = {}
-    for path in sorted(out.glob("*.csv")) + sorted(out.glob("*.parquet")):
+    for path in sorted(extract.glob("*.csv")) + sorted(extract.glob("*.parquet")):
         reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
         options = "" if path.suffix == ".parquet" else ", all_varchar = true, header = true"
         con.execute(
@@ -43,7 +46,11 @@ def _phase_floor(out: Path) -> dict[str, object]:
         rows[path.name] = con.execute(f"select count(*) from {path.stem}").fetchone()[0]
     con.close()
     scratch.unlink()
-    return {"rows": rows}
+    return rows
+
+
+def _phase_floor(out: Path) -> dict[str, object]:
+    return {"rows": read_floor(out, out.with_suffix(".floor.duckdb"))}
 
 
 def _phase_ingest(out: Path, warehouse: Path) -> dict[str, object]:

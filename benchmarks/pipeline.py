@@ -57,23 +57,10 @@ def _phase_synth(extract: Path, fraction: float) -> dict[str, Any]:
 
 def _phase_floor(extract: Path, work: Path) -> dict[str, Any]:
     """DuckDB copying every column of every extract file into a table, with no checks at all."""
-    import duckdb
+    from ingest import read_floor  # benchmarks/ingest.py, beside this script
 
-    scratch = work / "floor.duckdb"
-    scratch.unlink(missing_ok=True)
-    con = duckdb.connect(str(scratch), config={"memory_limit": "4GB"})
-    rows = {}
-    for path in sorted(extract.glob("*.csv")) + sorted(extract.glob("*.parquet")):
-        reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
-        options = "" if path.suffix == ".parquet" else ", all_varchar = true, header = true"
-        con.execute(
-            f"create table {path.stem} as select * from {reader}($path{options})",
-            {"path": str(path)},
-        )
-        rows[path.stem] = con.execute(f"select count(*) from {path.stem}").fetchone()[0]
-    con.close()
-    scratch.unlink()
-    return {"rows": rows}
+    rows = read_floor(extract, work / "floor.duckdb")
+    return {"rows": {Path(name).stem: n for name, n in rows.items()}}
 
 
 def _phase_pipeline(extract: Path, work: Path, overrides: list[str]) -> dict[str, Any]:
