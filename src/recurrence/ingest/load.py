@@ -28,6 +28,9 @@ from recurrence.ingest.rules import (
 )
 
 _NORM = "ingest_norm"
+_SUSPECT = "ingest_suspect"
+_FAILS = "ingest_fails"
+_BUILDING_SUFFIX = "__validating"
 _PROBLEMS = "ingest_problems"
 _TABLE_ORDER = "case " + " ".join(f"when {lit(x.name)} then {i}" for i, x in enumerate(TABLES))
 _TABLE_ORDER += " else 99 end"
@@ -92,22 +95,33 @@ def _build_normalised(con: duckdb.DuckDBPyConnection, table: Table, raw_columns:
     inner = ", ".join(parts)
     typed = [f"{expr} as {t(c.name)}" for c in table.columns if (expr := typed_expr(c)) is not None]
     con.execute(
-        f"create or replace temp table {_NORM} as select *{', ' if typed else ''}"
+        f"create or replace temp view {_NORM} as select *{', ' if typed else ''}"
         f"{', '.join(typed)} from (select {inner} from raw.{quote_ident(table.name)})"
     )
+
+
+def _exists(con: duckdb.DuckDBPyConnection, query: str) -> bool:
+    return con.execute(query).fetchone() is not None
 
 
 def _check_whole_columns(
     con: duckdb.DuckDBPyConnection, table: Table, source_file: str, path: Path | None
 ) -> None:
+    problem = quote_ident(SOURCE_PROBLEM)
     for column in table.columns:
         if column.kind not in EXPECTED:
             continue
-        found, parsed = con.execute(
-            f"select count({v(column.name)}), count({t(column.name)}) from {_NORM} "
-            f"where {quote_ident(SOURCE_PROBLEM)} is null"
-        ).fetchone() or (0, 0)
-        if not found or parsed:
+        # In a usable column the first rows parse, so this stops at once; only a column with no
+        # readable value is read to the end.
+        if _exists(
+            con,
+            f"select 1 from {_NORM} where {problem} is null and {t(column.name)} is not null "
+            "limit 1",
+        ) or not _exists(
+            con,
+            f"select 1 from {_NORM} where {problem} is null and {v(column.name)} is not null "
+            "limit 1",
+        ):
             continue
         shape_row = con.execute(
             f"select regexp_replace(regexp_replace({v(column.name)}, '[0-9]', '9', 'g'), "
@@ -123,33 +137,67 @@ def _check_whole_columns(
         )
 
 
-def _column_problems(
-    con: duckdb.DuckDBPyConnection, table: Table, info: ExtractInfo, config: IngestConfig
-) -> None:
+def _rule_params(info: ExtractInfo, config: IngestConfig) -> dict[str, object]:
     end = info.extract_end_date
-    params = {
+    return {
         "extract_end_date": end,
         "extract_end_month": f"{end.year:04d}-{end.month:02d}",
         "earliest_issue_date": config.earliest_issue_date,
         "earliest_birth_year_month": config.earliest_birth_year_month,
     }
+
+
+def _bound(query: str, params: dict[str, object]) -> dict[str, object] | None:
+    return {k: p for k, p in params.items() if f"${k}" in query} or None
+
+
+def _write_building(
+    con: duckdb.DuckDBPyConnection, table: Table, building: str, params: dict[str, object]
+) -> None:
+    """Write every row, typed, to the building table, with a flag on rows that fail a check.
+
+    This is the only pass that normalises and types every value: the checks read the few
+    flagged rows afterwards, and the table becomes ``staging.<table>`` once they are deleted.
+    """
+    parts = [quote_ident(SOURCE_ROW), quote_ident(SOURCE_PROBLEM)]
+    for column in table.columns:
+        source = t(column.name) if typed_expr(column) is not None else v(column.name)
+        if column.name == "live_birth":
+            source = f"coalesce({source}, true)"
+        parts.append(f"cast({source} as {SQL_TYPES[column.kind]}) as {quote_ident(column.name)}")
+    failing = " or ".join(
+        [f"{quote_ident(SOURCE_PROBLEM)} is not null"]
+        + [f"({rule.condition})" for rule in column_rules(table)]
+    )
+    parts.append(f"coalesce({failing}, false) as {_FAILS}")
+    con.execute("create schema if not exists staging")
+    query = f"create or replace table {building} as select {', '.join(parts)} from {_NORM}"
+    con.execute(query, _bound(query, params))
+
+
+def _column_problems(
+    con: duckdb.DuckDBPyConnection, table: Table, building: str, params: dict[str, object]
+) -> None:
     row, problem = quote_ident(SOURCE_ROW), quote_ident(SOURCE_PROBLEM)
+    flagged = _scalar(con, f"select count(*) from {building} where {_FAILS}")
+    # The rules read only the flagged rows (normalised again from raw), not millions of rows.
+    rows = f"where {row} in (select {row} from {building} where {_FAILS})"
+    con.execute(
+        f"create or replace temp table {_SUSPECT} as select * from {_NORM} "
+        + (rows if flagged else "limit 0")
+    )
     selects = [
         f"select {row} as source_row, null::varchar as column_name, 'structure' as rule, "
-        f"{problem} as reason from {_NORM} where {problem} is not null"
+        f"{problem} as reason from {_SUSPECT} where {problem} is not null"
     ]
     for rule in column_rules(table):
         column = "null::varchar" if rule.column is None else lit(rule.column)
         selects.append(
-            f"select {row}, {column}, {lit(rule.name)}, {reason_sql(rule)} from {_NORM} "
+            f"select {row}, {column}, {lit(rule.name)}, {reason_sql(rule)} from {_SUSPECT} "
             f"where {problem} is null and ({rule.condition})"
         )
-    query = " union all ".join(selects)
-    used = {k: p for k, p in params.items() if f"${k}" in query}
-    con.execute(
-        f"create or replace temp table {_PROBLEMS} as {query}",
-        used or None,
-    )
+    query = f"create or replace temp table {_PROBLEMS} as " + " union all ".join(selects)
+    con.execute(query, _bound(query, params))
 
 
 def _rows_phrase(rows: list[int]) -> str:
@@ -159,16 +207,25 @@ def _rows_phrase(rows: list[int]) -> str:
     return "rows " + ", ".join(map(str, shown[:-1])) + f" and {shown[-1]}"
 
 
-def _key_problems(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+def _key_problems(con: duckdb.DuckDBPyConnection, table: Table, building: str) -> None:
     keys = ", ".join(v(k) for k in table.key)
     values = ", ".join(v(c.name) for c in table.columns)
     not_null = " and ".join(f"{v(k)} is not null" for k in table.key)
     # A hash count of distinct keys is far cheaper than the window query below on millions of
-    # rows, and in a clean table it finds no repeated key, so the window is skipped.
+    # rows, and in a clean table it finds no repeated key, so the window is skipped. Text keys
+    # are counted in the building table, where they are stored as normalised; typed keys from
+    # their normalised text, so that '2016' and '02016' stay two keys, as in the window query.
+    columns = {c.name: c for c in table.columns}
+    if any(typed_expr(columns[k]) is not None for k in table.key):
+        source, counted, present = _NORM, keys, not_null
+    else:
+        source = building
+        counted = ", ".join(quote_ident(k) for k in table.key)
+        present = " and ".join(f"{quote_ident(k)} is not null" for k in table.key)
     repeated = _scalar(
         con,
-        f"select count(*) - count(distinct ({keys})) from {_NORM} "
-        f"where {quote_ident(SOURCE_PROBLEM)} is null and {not_null}",
+        f"select count(*) - count(distinct ({counted})) from {source} "
+        f"where {quote_ident(SOURCE_PROBLEM)} is null and {present}",
     )
     if not repeated:
         return
@@ -224,15 +281,6 @@ def _key_problems(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 
 
 def _unknown_case_problems(con: duckdb.DuckDBPyConnection) -> None:
-    exists = _scalar(
-        con,
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'staging' and table_name = 'cases'",
-    )
-    if not exists:
-        raise RuntimeError(
-            "staging.cases does not exist: validate the cases table before case_people."
-        )
     con.execute(
         f"insert into {_PROBLEMS} select {quote_ident(SOURCE_ROW)}, 'case_id', 'unknown_case', "
         "'case_id does not match any loaded case (its case may have been quarantined)' "
@@ -242,30 +290,26 @@ def _unknown_case_problems(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _write_staging(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    parts = [quote_ident(SOURCE_ROW)]
-    for column in table.columns:
-        source = t(column.name) if typed_expr(column) is not None else v(column.name)
-        if column.name == "live_birth":
-            source = f"coalesce({source}, true)"
-        parts.append(f"cast({source} as {SQL_TYPES[column.kind]}) as {quote_ident(column.name)}")
-    con.execute("create schema if not exists staging")
-    if not _scalar(con, f"select count(*) from {_PROBLEMS}"):
-        # A clean table (the usual case): every row goes through, already in source_row order
-        # (the normalised table is a projection of raw, and DuckDB keeps insertion order), so
-        # neither the anti-join nor a sort of millions of wide rows is needed.
+def _delete_quarantined(con: duckdb.DuckDBPyConnection, building: str) -> None:
+    # Deleting a few rows does not rewrite the table, so every row is written once only.
+    if _scalar(con, f"select count(*) from {_PROBLEMS}"):
         con.execute(
-            f"create or replace table staging.{quote_ident(table.name)} as "
-            f"select {', '.join(parts)} from {_NORM} n"
+            f"delete from {building} where {quote_ident(SOURCE_ROW)} in "
+            f"(select source_row from {_PROBLEMS})"
         )
-        return
-    con.execute(
-        f"create or replace table staging.{quote_ident(table.name)} as "
-        f"select {', '.join(parts)} from {_NORM} n "
-        f"where not exists (select 1 from {_PROBLEMS} p "
-        f"where p.source_row = n.{quote_ident(SOURCE_ROW)}) "
-        f"order by {quote_ident(SOURCE_ROW)}"
-    )
+
+
+def _promote(con: duckdb.DuckDBPyConnection, table: Table, building: str) -> None:
+    """Make the building table ``staging.<table>``, dropping its check columns.
+
+    Dropping columns and renaming do not rewrite the table. Its rows are in ``source_row``
+    order: it was written from a plain scan of raw, in which DuckDB keeps insertion order, and
+    deleting rows does not move the others.
+    """
+    con.execute(f"alter table {building} drop column {_FAILS}")
+    con.execute(f"alter table {building} drop column {quote_ident(SOURCE_PROBLEM)}")
+    con.execute(f"drop table if exists staging.{quote_ident(table.name)}")
+    con.execute(f"alter table {building} rename to {quote_ident(table.name)}")
 
 
 def _replace_audit_rows(
@@ -343,22 +387,34 @@ def validate_table(
     table = TABLES_BY_NAME[table_name]
     source_file = info.file_name(table_name)
     raw_columns = _raw_columns(con, table_name)
+    if table_name == "case_people" and not _scalar(
+        con,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'staging' and table_name = 'cases'",
+    ):
+        raise RuntimeError(
+            "staging.cases does not exist: validate the cases table before case_people."
+        )
+    building = f"staging.{quote_ident(table_name + _BUILDING_SUFFIX)}"
+    params = _rule_params(info, config)
     try:
         _build_normalised(con, table, raw_columns)
         _check_whole_columns(con, table, source_file, info.files.get(table_name))
-        _column_problems(con, table, info, config)
-        _key_problems(con, table)
+        _write_building(con, table, building, params)
+        _column_problems(con, table, building, params)
+        _key_problems(con, table, building)
         if table_name == "case_people":
             _unknown_case_problems(con)
-        _write_staging(con, table)
-        rows_read = _scalar(con, f"select count(*) from {_NORM}")
-        rows_loaded = _scalar(con, f"select count(*) from staging.{quote_ident(table_name)}")
+        _delete_quarantined(con, building)
+        rows_read = _scalar(con, f"select count(*) from raw.{quote_ident(table_name)}")
+        rows_loaded = _scalar(con, f"select count(*) from {building}")
         rows_quarantined = _scalar(con, f"select count(distinct source_row) from {_PROBLEMS}")
         if rows_read != rows_loaded + rows_quarantined:
             raise RuntimeError(
                 f"ingest accounting does not balance for {table_name}: {rows_read} read, "
                 f"{rows_loaded} loaded, {rows_quarantined} quarantined."
             )
+        _promote(con, table, building)
         _replace_audit_rows(con, table, source_file, (rows_read, rows_loaded, rows_quarantined))
         by_rule = dict(
             con.execute(
@@ -366,8 +422,10 @@ def validate_table(
             ).fetchall()
         )
     finally:
-        con.execute(f"drop table if exists {_NORM}")
+        con.execute(f"drop view if exists {_NORM}")
+        con.execute(f"drop table if exists {_SUSPECT}")
         con.execute(f"drop table if exists {_PROBLEMS}")
+        con.execute(f"drop table if exists {building}")
     return TableAccounting(
         table_name=table_name,
         source_file=source_file,

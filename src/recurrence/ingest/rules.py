@@ -77,15 +77,17 @@ _WHITE_SPACE_CODES = (9, 10, 12, 13, 32)
 def _trimmed(name: str) -> str:
     """SQL for a raw column with white space trimmed and empty text as null.
 
-    The regular expression runs only on values that begin or end with white space: checking
-    the first and last character is several times cheaper, and on 11 million births most
-    values need no trimming. (``trim(x, characters)`` was slower still than the expression.)
+    The regular expression runs only on values that begin or end with white space or another
+    control character: checking the first and last character is several times cheaper, and on
+    11 million births most values need no trimming. (``trim(x, characters)`` was slower still
+    than the expression.) The first character is compared as a number, not with
+    ``ascii(x) in (...)``: DuckDB turns an IN list into a join, one for each column, and every
+    query on the normalised values was several times slower.
     """
     col = quote_ident(name)
-    codes = ", ".join(str(c) for c in _WHITE_SPACE_CODES)
     ends = " or ".join(f"ends_with({col}, chr({c}))" for c in _WHITE_SPACE_CODES)
     return (
-        f"nullif(case when ascii({col}) in ({codes}) or {ends} "
+        f"nullif(case when ascii({col}) <= 32 or {ends} "
         f"then regexp_replace({col}, '^\\s+|\\s+$', '', 'g') else {col} end, '')"
     )
 
@@ -123,8 +125,8 @@ def typed_expr(column: Column) -> str | None:
         true = ", ".join(lit(x) for x in BOOLEAN_TRUE)
         false = ", ".join(lit(x) for x in BOOLEAN_FALSE)
         return (
-            f"case when lower({value}) in ({true}) then true "
-            f"when lower({value}) in ({false}) then false end"
+            f"case when list_contains([{true}], lower({value})) then true "
+            f"when list_contains([{false}], lower({value})) then false end"
         )
     if column.kind == "integer":
         return (
@@ -136,6 +138,10 @@ def typed_expr(column: Column) -> str | None:
 
 def column_rules(table: Table) -> list[Rule]:
     """The row-level rules of one table that look at one row at a time.
+
+    Lists of values are tested with ``list_contains``, never ``x in (...)``: DuckDB turns an IN
+    list into a join, which was many times slower on millions of rows (3.6 s against 0.4 s for
+    174 codes) and lost the row order of the table written from it.
 
     Conditions refer to the normalised table (``v_``, ``t_``, ``o_`` columns) and to the bound
     parameters ``$extract_end_date``, ``$extract_end_month``, ``$earliest_issue_date`` and
@@ -240,7 +246,7 @@ def column_rules(table: Table) -> list[Rule]:
                 f"length({o(name)}) <= {longest} "
                 f"and not regexp_full_match({o(name)}, '[0-9A-Fa-f]{{16,}}') "
                 f"and (length(regexp_replace({o(name)}, '[^0-9]', '', 'g')) <= 3 "
-                f"or {shape} in ({shapes}))"
+                f"or list_contains([{shapes}], {shape}))"
             )
             quote = lit("'")
             shown = (
@@ -251,7 +257,7 @@ def column_rules(table: Table) -> list[Rule]:
                 Rule(
                     "not_allowed",
                     name,
-                    f"{value} is not null and {value} not in ({allowed})",
+                    f"{value} is not null and not list_contains([{allowed}], {value})",
                     f"{shown} || {lit(' is not one of ' + ', '.join(column.allowed))}",
                 )
             )
