@@ -94,6 +94,15 @@ la_children as (
     group by region_code, la_code, year
 ),
 
+-- England from its regions (codes E...), England and Wales from every region and Wales.
+totals as (
+    select * from (
+        values
+        ('country', 'E92000001', 'E%'),
+        ('england_and_wales', 'K04000001', '%')
+    ) as t (geography_level, geography_code, region_pattern)
+),
+
 regions as (
     select
         b.region_code,
@@ -121,31 +130,18 @@ areas as (
     from regions
     union all
     select
-        'country' as geography_level,
-        'E92000001' as geography_code,
-        'E92000001' as region_code,
-        year,
-        year_start,
-        cast(sum(live_births) as bigint) as live_births,
-        cast(sum(newborns) as bigint) as newborns,
-        cast(sum(infants) as bigint) as infants,
-        cast(sum(not_aged) as bigint) as not_aged
-    from regions
-    where region_code like 'E%'
-    group by year, year_start
-    union all
-    select
-        'england_and_wales' as geography_level,
-        'K04000001' as geography_code,
-        'K04000001' as region_code,
-        year,
-        year_start,
-        cast(sum(live_births) as bigint) as live_births,
-        cast(sum(newborns) as bigint) as newborns,
-        cast(sum(infants) as bigint) as infants,
-        cast(sum(not_aged) as bigint) as not_aged
-    from regions
-    group by year, year_start
+        t.geography_level,
+        t.geography_code,
+        t.geography_code as region_code,
+        r.year,
+        r.year_start,
+        cast(sum(r.live_births) as bigint) as live_births,
+        cast(sum(r.newborns) as bigint) as newborns,
+        cast(sum(r.infants) as bigint) as infants,
+        cast(sum(r.not_aged) as bigint) as not_aged
+    from regions as r
+    inner join totals as t on r.region_code like t.region_pattern
+    group by t.geography_level, t.geography_code, r.year, r.year_start
     union all
     select
         'local_authority' as geography_level,
