@@ -21,6 +21,7 @@ from ingest_fixtures import (
 from recurrence.errors import ExtractError
 from recurrence.ingest import (
     ingest_extract,
+    load,
     load_raw_table,
     read_extract_info,
     record_extract_info,
@@ -457,8 +458,6 @@ def test_rerun_is_identical(tmp_path):
 def test_failure_part_way_leaves_previous_staging_table(tmp_path, monkeypatch):
     # Staging is built in a table of its own and renamed only once every check has run, so a
     # failure part-way through leaves the last good table and no half-built one.
-    from recurrence.ingest import load
-
     folder = write_extract(tmp_path / "e")
     con = warehouse(tmp_path)
     ingest_extract(con, folder, CONFIG)

@@ -16,6 +16,7 @@ from recurrence.ingest.read import SOURCE_PROBLEM, SOURCE_ROW, load_raw_table, q
 from recurrence.ingest.rules import (
     EXPECTED,
     SQL_TYPES,
+    Rule,
     column_rules,
     describe_shape,
     lit,
@@ -152,12 +153,18 @@ def _bound(query: str, params: dict[str, object]) -> dict[str, object] | None:
 
 
 def _write_building(
-    con: duckdb.DuckDBPyConnection, table: Table, building: str, params: dict[str, object]
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    building: str,
+    rules: list[Rule],
+    params: dict[str, object],
 ) -> None:
     """Write every row, typed, to the building table, with a flag on rows that fail a check.
 
     This is the only pass that normalises and types every value: the checks read the few
     flagged rows afterwards, and the table becomes ``staging.<table>`` once they are deleted.
+    The flag must be built from the same ``rules`` as :func:`_column_problems` gives reasons
+    for, or a flagged row could be deleted with no reason in the quarantine.
     """
     parts = [quote_ident(SOURCE_ROW), quote_ident(SOURCE_PROBLEM)]
     for column in table.columns:
@@ -166,8 +173,7 @@ def _write_building(
             source = f"coalesce({source}, true)"
         parts.append(f"cast({source} as {SQL_TYPES[column.kind]}) as {quote_ident(column.name)}")
     failing = " or ".join(
-        [f"{quote_ident(SOURCE_PROBLEM)} is not null"]
-        + [f"({rule.condition})" for rule in column_rules(table)]
+        [f"{quote_ident(SOURCE_PROBLEM)} is not null"] + [f"({rule.condition})" for rule in rules]
     )
     parts.append(f"coalesce({failing}, false) as {_FAILS}")
     con.execute("create schema if not exists staging")
@@ -176,7 +182,7 @@ def _write_building(
 
 
 def _column_problems(
-    con: duckdb.DuckDBPyConnection, table: Table, building: str, params: dict[str, object]
+    con: duckdb.DuckDBPyConnection, building: str, rules: list[Rule], params: dict[str, object]
 ) -> None:
     row, problem = quote_ident(SOURCE_ROW), quote_ident(SOURCE_PROBLEM)
     flagged = _scalar(con, f"select count(*) from {building} where {_FAILS}")
@@ -190,7 +196,7 @@ def _column_problems(
         f"select {row} as source_row, null::varchar as column_name, 'structure' as rule, "
         f"{problem} as reason from {_SUSPECT} where {problem} is not null"
     ]
-    for rule in column_rules(table):
+    for rule in rules:
         column = "null::varchar" if rule.column is None else lit(rule.column)
         selects.append(
             f"select {row}, {column}, {lit(rule.name)}, {reason_sql(rule)} from {_SUSPECT} "
@@ -397,11 +403,12 @@ def validate_table(
         )
     building = f"staging.{quote_ident(table_name + _BUILDING_SUFFIX)}"
     params = _rule_params(info, config)
+    rules = column_rules(table)
     try:
         _build_normalised(con, table, raw_columns)
         _check_whole_columns(con, table, source_file, info.files.get(table_name))
-        _write_building(con, table, building, params)
-        _column_problems(con, table, building, params)
+        _write_building(con, table, building, rules, params)
+        _column_problems(con, building, rules, params)
         _key_problems(con, table, building)
         if table_name == "case_people":
             _unknown_case_problems(con)
