@@ -15,7 +15,7 @@ from typing import Any
 
 from recurrence.contract import OUTCOMES
 from recurrence.errors import ConfigError
-from recurrence.paths import DEFAULTS_FILE
+from recurrence.paths import DEFAULT_EXTRACT_SETTING, DEFAULTS_FILE, SAMPLE_EXTRACT_DIR
 
 # `recurrence ui` passes its options to the Dagster code location through these variables.
 ENV_CONFIG = "RECURRENCE_CONFIG"
@@ -241,6 +241,18 @@ def path_overrides(
     return out
 
 
+def _resolve_path(name: str, value: str) -> Path:
+    """A path setting as given, except the default extract outside a checkout.
+
+    The shipped default names the bundled sample relative to the working directory, which only
+    exists when running from a checkout; an installed wheel carries its own copy, used instead.
+    """
+    path = Path(value)
+    if name == "extract" and value == DEFAULT_EXTRACT_SETTING and not path.exists():
+        return SAMPLE_EXTRACT_DIR
+    return path
+
+
 def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -> Config:
     """Load the configuration: defaults, then a user file, then ``section.key=value`` overrides.
 
@@ -300,7 +312,7 @@ def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -
         for f in fields(cls):
             value = merged[section][f.name]
             if section == "paths":
-                value = Path(value)
+                value = _resolve_path(f.name, value)
             elif isinstance(value, list):
                 value = tuple(value)
             kwargs[f.name] = value
