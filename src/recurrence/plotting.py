@@ -149,7 +149,8 @@ def funnel_plot(
     ax.set_ylabel("Children per 10,000 live births")
     ax.set_title(title)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # nothing to name when the target and areas are hidden
+        ax.legend(loc="upper right", frameon=False, fontsize=8)
     return fig
 
 

@@ -14,8 +14,10 @@ of the HTML with its figures' text, or the PDF's text) against the run's release
 
 Nothing is searched for by value, so a hidden value that happens to equal a year, a label or a
 published value is no longer mistaken for a leak. The limit, by design: a number that bypassed
-the registry but reads exactly like a number the registry wrote is not told apart from it (it
-carries no information the report does not already show).
+the registry but reads exactly like a number the registry wrote, or like a whole piece of
+verbatim text (a label "1", free text that is only "0.16"), is not told apart from it; the
+identity check (1) is what keeps hidden cells out, the text check (2) catches code that writes
+numbers around the registry.
 """
 
 from __future__ import annotations
@@ -92,14 +94,14 @@ def _lookup(frame: pl.DataFrame, cell: Cell) -> list[dict[str, Any]]:
 
 
 def strip_text(text: str, verbatim: set[str]) -> str:
-    """``text`` with every verbatim string (longest first) that holds a digit blanked out.
+    """``text`` with every verbatim string that holds a digit blanked out, longest first.
 
-    A verbatim string that is itself a bare number (a label such as "1") is left in place, and
-    is allowed as a number by :func:`audit_report` instead: blanking it would cut other numbers.
+    A string is blanked only where it stands whole (not inside a longer word or number), so a
+    label "1" does not cut "1,308" apart.
     """
     for item in sorted(verbatim, key=len, reverse=True):
-        if any(ch.isdigit() for ch in item) and not NUMBER.fullmatch(item):
-            text = text.replace(item, " ")
+        if any(ch.isdigit() for ch in item):
+            text = re.sub(rf"(?<![\w.,]){re.escape(item)}(?![\w]|[.,]\d)", " ", text)
     return text
 
 
@@ -149,7 +151,6 @@ def audit_report(
         if expected != shown.text:
             found.not_as_published.append((cell, shown.text, expected))
     allowed = numbers.allowed() | set(extra)
-    allowed |= {v for v in numbers.verbatim if NUMBER.fullmatch(v)}
     rest = strip_text(text, numbers.verbatim)
     found.unaccounted = sorted({m.group() for m in NUMBER.finditer(rest)} - allowed)
     return found
