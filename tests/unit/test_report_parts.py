@@ -26,6 +26,7 @@ from recurrence.report.about_sections import (
     safe_counts,
     safe_rate,
 )
+from recurrence.report.audit import audit_csv
 from recurrence.report.content import Paragraph, Section, count, rate, ratio
 from recurrence.report.html import figure_svg
 from recurrence.report.sections import RATES, RATIOS, cox_section, one_in_n, rates_section
@@ -280,3 +281,23 @@ def test_every_constant_has_a_declared_kind():
     assert numbers.cell(RATES, {"geography_code": "y"}, "rate_per_10000", 3.14159, rate) == "3.1"
     assert len(numbers.hidden) == 1
     assert len(numbers.rendered_cells()) == 1
+
+
+def test_a_released_csv_is_checked_cell_by_cell_against_its_table(tmp_path):
+    published = _rates(44.4)
+    keys = ("geography_level", "geography_code", "year", "age_band")
+    path = tmp_path / "newborn_rates.csv"
+    shown = published.with_columns(
+        pl.col(c).round(1) for c in ("rate_per_10000", "ci_lower", "ci_upper")
+    ).with_columns(pl.col(pl.Float64, pl.Int64).cast(pl.String).fill_null("[c]"))
+    shown.write_csv(path)
+    assert audit_csv(path, published, keys) == []  # rounded as the files are, [c] where hidden
+    # Middlesbrough's count is hidden: a file showing it (as a coincidental 12, say) fails.
+    shown.with_columns(
+        children=pl.when(pl.col("geography_name") == "Middlesbrough")
+        .then(pl.lit("12"))
+        .otherwise(pl.col("children"))
+    ).write_csv(path)
+    assert audit_csv(path, published, keys) == [
+        "newborn_rates.csv row 4 children: shows a value hidden (or not released) in the table"
+    ]

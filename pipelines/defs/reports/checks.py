@@ -14,12 +14,13 @@ from recurrence.report import (
     released_tables,
     report_text,
 )
-from recurrence.report.audit import built_time
+from recurrence.report.audit import audit_released_csvs, built_time
 from recurrence.report.write import HTML_NAME, PDF_NAME
 
 NO_HIDDEN_VALUE = "no_hidden_value_in_report"
 FOLDER_PASSES_DISCLOSURE = "whole_folder_passes_disclosure"
 NO_IDENTIFIERS = "no_identifier_in_any_file"
+CSV_CELLS_RELEASED = "csv_cells_are_released_cells"
 _SHOWN = 20
 
 
@@ -114,5 +115,32 @@ def no_hidden_value_in_report(
                 for k, v in found.summary().items()
             },
             "hidden_values_found": len(found.suppressed_shown) + len(found.not_as_published),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=CONTENTS,
+    name=CSV_CELLS_RELEASED,
+    blocking=True,
+    description=(
+        "By identity: each cell of the released CSV files (newborn rates, recurrence "
+        "estimates, hazard ratios, outcomes) is the published table's cell with the same row "
+        "key and column, and shows no number where that cell is hidden."
+    ),
+)
+def csv_cells_are_released_cells(
+    context: AssetCheckExecutionContext, recurrence: RecurrenceResource
+) -> dg.AssetCheckResult:
+    """Fail when a released CSV shows a value its published table hides, or another value."""
+    config = recurrence.load()
+    folder = staging_folder(config.paths.reports, context.run.run_id)
+    with recurrence.connect() as con:
+        problems = audit_released_csvs(folder, released_tables(con))
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={
+            "cells_not_released": len(problems),
+            "where": dg.MetadataValue.json(problems[:_SHOWN]),
         },
     )

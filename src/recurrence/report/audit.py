@@ -25,9 +25,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -213,3 +215,84 @@ def report_text(document: str) -> str:
     figures = [svg_text(base64.b64decode(m)) for m in _DATA_URI.findall(document)]
     page = html.unescape(_TAG.sub(" ", _STYLE.sub(" ", _DATA_URI.sub("", document))))
     return "\n".join([page, *figures])
+
+
+#: The released CSV files that mirror a published table: file name to (table, row key columns).
+RELEASED_CSVS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "newborn_rates.csv": (
+        "published.newborn_rates",
+        ("geography_level", "geography_code", "year", "age_band"),
+    ),
+    "recurrence_estimates.csv": (
+        "published.recurrence_estimates",
+        ("group_variable", "group_value", "horizon_years", "method"),
+    ),
+    "cox_hazard_ratios.csv": ("published.cox_hazard_ratios", ("variable", "level")),
+    "outcomes.csv": (
+        "published.outcomes",
+        ("geography_level", "geography_code", "year", "group_variable", "group", "measure"),
+    ),
+}
+
+
+def _same(text: str, value: float) -> bool:
+    try:
+        shown = float(text)
+    except ValueError:
+        return False
+    # Files round to a few significant figures or decimals; a different cell differs by more.
+    return math.isclose(shown, value, rel_tol=1e-3, abs_tol=0.06)
+
+
+def audit_csv(path: Path, published: pl.DataFrame, keys: tuple[str, ...]) -> list[str]:
+    """Cells of a released CSV that are not the published table's cell of the same identity.
+
+    Each row is matched to the published row with the same key; where the published cell is
+    hidden (null) the file must show no number (the symbol, ``[x]`` or nothing), and elsewhere
+    the published value. A row with no published counterpart counts as hidden: any value it shows is
+    reported.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    published
+        Its published table (hidden values null).
+    keys
+        Columns identifying a row in both.
+
+    Returns
+    -------
+    list of str
+        One line per wrong cell: ``file row column: what is wrong`` (no values).
+    """
+    shown = pl.read_csv(path, infer_schema=False)
+    numeric = [
+        c
+        for c, dtype in published.schema.items()
+        if c in shown.columns and c not in keys and dtype.is_numeric()
+    ]
+    table = published.select(
+        *(pl.col(k).cast(pl.String) for k in keys), *(pl.col(c).alias(f"{c}__pub") for c in numeric)
+    )
+    joined = shown.join(table, on=list(keys), how="left", nulls_equal=True)
+    problems = []
+    for i, row in enumerate(joined.iter_rows(named=True), start=2):
+        for c in numeric:
+            value, text = row[f"{c}__pub"], (row[c] or "").strip()
+            if value is None and NUMBER.search(text):
+                problems.append(
+                    f"{path.name} row {i} {c}: shows a value hidden (or not released) in the table"
+                )
+            elif value is not None and not _same(text, float(value)):
+                problems.append(f"{path.name} row {i} {c}: not the published value")
+    return problems
+
+
+def audit_released_csvs(folder: Path, released: Mapping[str, pl.DataFrame]) -> list[str]:
+    """:func:`audit_csv` of every :data:`RELEASED_CSVS` file present in ``folder``."""
+    problems = []
+    for name, (table, keys) in RELEASED_CSVS.items():
+        if (folder / name).exists() and table in released:
+            problems += audit_csv(folder / name, released[table], keys)
+    return problems
