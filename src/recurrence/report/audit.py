@@ -95,15 +95,22 @@ def _lookup(frame: pl.DataFrame, cell: Cell) -> list[dict[str, Any]]:
     return frame.head(1).to_dicts()
 
 
-def strip_text(text: str, verbatim: set[str]) -> str:
+def strip_text(text: str, verbatim: set[str], *, wrapped: bool = False) -> str:
     """``text`` with every verbatim string that holds a digit blanked out, longest first.
 
     A string is blanked only where it stands whole (not inside a longer word or number), so a
-    label "1" does not cut "1,308" apart.
+    label "1" does not cut "1,308" apart. With ``wrapped`` (text extracted from a PDF, where a
+    long path or checksum is broken across lines of a table cell), a string also matches with
+    white space inserted anywhere in it.
     """
     for item in sorted(verbatim, key=len, reverse=True):
         if any(ch.isdigit() for ch in item):
-            text = re.sub(rf"(?<![\w.,]){re.escape(item)}(?![\w]|[.,]\d)", " ", text)
+            body = (
+                r"\s*".join(r"\s+" if ch.isspace() else re.escape(ch) for ch in item)
+                if wrapped
+                else re.escape(item)
+            )
+            text = re.sub(rf"(?<![\w.,]){body}(?![\w]|[.,]\d)", " ", text)
     return text
 
 
@@ -113,6 +120,7 @@ def audit_report(
     released: Mapping[str, pl.DataFrame],
     *,
     extra: set[str] = frozenset(),
+    wrapped: bool = False,
 ) -> Audit:
     """Check one rendered report by identity (see the module notes).
 
@@ -126,6 +134,8 @@ def audit_report(
         ``schema.table`` to the released table, for :data:`CHECKED_TABLES`.
     extra
         Further allowed number tokens (such as the PDF's page numbers).
+    wrapped
+        The text comes from a PDF: verbatim text may be broken across lines.
 
     Returns
     -------
@@ -153,7 +163,7 @@ def audit_report(
         if expected != shown.text:
             found.not_as_published.append((cell, shown.text, expected))
     allowed = numbers.allowed() | set(extra)
-    rest = strip_text(text, numbers.verbatim)
+    rest = strip_text(text, numbers.verbatim, wrapped=wrapped)
     found.unaccounted = sorted({m.group() for m in NUMBER.finditer(rest)} - allowed)
     return found
 
