@@ -82,12 +82,14 @@ def funnel_plot(
     children: Sequence[float],
     live_births: Sequence[float],
     *,
-    pooled_rate: float,
+    pooled_rate: float | None,
     title: str,
     labels: Sequence[str] | None = None,
     label_outside: bool = True,
     hidden_count: int = 0,
     target_label: str = "National rate",
+    target_text: str | None = None,
+    hidden_text: str | None = None,
 ) -> Figure:
     """Funnel plot of areas' rates against their births, with 95% and 99.8% limits.
 
@@ -97,7 +99,8 @@ def funnel_plot(
         Counts and denominators of the areas to plot. Pass only areas whose counts may be
         published: a point's position gives its count back.
     pooled_rate
-        Target rate per 10,000 (the national rate).
+        Target rate per 10,000 (the national rate), or None when it is hidden: then no target
+        line, no limits and no number in the legend are drawn.
     title
         Plain-English title.
     labels
@@ -108,6 +111,9 @@ def funnel_plot(
         Number of areas left out because their counts are suppressed (said in a footnote).
     target_label
         Name of the target line in the legend, such as ``"England and Wales rate"``.
+    target_text, hidden_text
+        The target rate and the number of hidden areas as text, already formatted (the report
+        passes its registry's text); by default formatted here.
 
     Returns
     -------
@@ -121,26 +127,30 @@ def funnel_plot(
     top = max(float(n.max()) if n.size else 1000.0, 100.0) * 1.05
     start = max(float(n.min()) * 0.8 if n.size else top / 20, 1.0)
     grid = np.linspace(start, top, 400)
-    for level, style, name in ((0.95, "--", "95% limits"), (0.998, ":", "99.8% limits")):
-        lo, hi = funnel_limits(pooled_rate, grid, level=level)
-        ax.plot(grid, lo, color="0.2", linestyle=style, linewidth=1.2, label=name)
-        ax.plot(grid, hi, color="0.2", linestyle=style, linewidth=1.2)
-    ax.axhline(pooled_rate, color="0.0", linewidth=1.2, label=f"{target_label} ({pooled_rate:.1f})")
+    if pooled_rate is not None:
+        for level, style, name in ((0.95, "--", "95% limits"), (0.998, ":", "99.8% limits")):
+            lo, hi = funnel_limits(pooled_rate, grid, level=level)
+            ax.plot(grid, lo, color="0.2", linestyle=style, linewidth=1.2, label=name)
+            ax.plot(grid, hi, color="0.2", linestyle=style, linewidth=1.2)
+        shown = target_text if target_text is not None else f"{pooled_rate:.1f}"
+        ax.axhline(pooled_rate, color="0.0", linewidth=1.2, label=f"{target_label} ({shown})")
     rate = np.divide(o * 10_000, n, out=np.zeros_like(o), where=n > 0)
     ax.scatter(n, rate, s=22, facecolor="white", edgecolor="black", zorder=3, label="Area")
-    if labels is not None and label_outside and o.size:
+    if labels is not None and label_outside and o.size and pooled_rate is not None:
         lo, hi = funnel_limits(pooled_rate, n, level=0.998)
         for xi, yi, name, low, high in zip(n, rate, labels, lo, hi, strict=True):
             if yi > high or yi < low:
                 ax.annotate(name, (xi, yi), xytext=(4, 4), textcoords="offset points", fontsize=8)
     xlabel = "Live births in the area (mother's residence)"
     if hidden_count:
-        xlabel += f"\n\n{hidden_count} areas are not shown because their counts are suppressed."
+        hidden = hidden_text if hidden_text is not None else str(hidden_count)
+        xlabel += f"\n\n{hidden} areas are not shown because their counts are suppressed."
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Children per 10,000 live births")
     ax.set_title(title)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # nothing to name when the target and areas are hidden
+        ax.legend(loc="upper right", frameon=False, fontsize=8)
     return fig
 
 
@@ -158,7 +168,9 @@ class Curve:
         Cumulative probability of return and its 95% limits at each horizon, as proportions;
         ``None`` where the value is hidden by disclosure control (the curve has a gap there).
     at_risk
-        Mothers still followed up at each horizon, ``None`` where hidden.
+        Mothers still followed up at each horizon, ``None`` where hidden; or the text to write
+        for each, already formatted (the report passes text from its number registry, so every
+        number drawn is one it recorded).
     """
 
     label: str
@@ -166,7 +178,7 @@ class Curve:
     estimate: tuple[float | None, ...]
     lower: tuple[float | None, ...]
     upper: tuple[float | None, ...]
-    at_risk: tuple[int | None, ...]
+    at_risk: tuple[int | str | None, ...]
 
 
 def _values(values: Sequence[float | None]) -> np.ndarray:
@@ -188,7 +200,9 @@ def _draw_curve(ax: Axes, curve: Curve, i: int, *, band: bool = True) -> None:
             ax.plot(x, edge, color=str(style["color"]), linewidth=0.6, linestyle=":")
 
 
-def _at_risk_text(value: int | None, symbol: str) -> str:
+def _at_risk_text(value: int | str | None, symbol: str) -> str:
+    if isinstance(value, str):
+        return value
     return symbol if value is None else f"{value:,}"
 
 

@@ -425,12 +425,11 @@ def funnel_figure(published: pl.DataFrame, config: Config) -> Figure:
     title = f"Newborns in care proceedings per 10,000 live births, local authorities, {year}"
     if target is None:
         shown = shown.clear()
-        target = 0.0
         title += " (national rate suppressed: not drawn)"
     return funnel_plot(
         shown["children"].to_list(),
         shown["live_births"].cast(pl.Float64).to_list(),
-        pooled_rate=float(target),
+        pooled_rate=None if target is None else float(target),
         labels=shown["geography_name"].to_list(),
         title=title,
         hidden_count=areas.height - shown.height,

@@ -1,15 +1,35 @@
-"""Report pieces that need no pipeline run: wording rules, small-count hiding, the leak search."""
+"""Report pieces that need no pipeline run: wording rules, small-count hiding, and the audit
+of hidden values by identity, on small report inputs that reproduce each coincidence the old
+text search failed on."""
 
 import base64
+import datetime as dt
 
-import duckdb
+import polars as pl
+import pytest
 from matplotlib.figure import Figure
 
+from recurrence.config import load_config
 from recurrence.plotting import Curve, forest_plot, recurrence_curves
-from recurrence.report import hidden_values, leaked_values, report_text
-from recurrence.report.about_sections import safe_counts, safe_rate
+from recurrence.rates.newborns import ENGLAND_AND_WALES, age_bands
+from recurrence.report import (
+    Numbers,
+    ReportInputs,
+    audit_report,
+    build_report,
+    render_html,
+    report_text,
+)
+from recurrence.report.about_sections import (
+    data_section,
+    provenance_section,
+    safe_counts,
+    safe_rate,
+)
+from recurrence.report.audit import audit_csv
+from recurrence.report.content import Paragraph, Section, count, rate, ratio
 from recurrence.report.html import figure_svg
-from recurrence.report.sections import one_in_n
+from recurrence.report.sections import RATES, RATIOS, cox_section, one_in_n, rates_section
 
 
 def test_one_in_n_only_where_the_interval_supports_it():
@@ -33,21 +53,6 @@ def _page_with(figure: Figure, text: str) -> str:
         f"<html><style>p {{ width: 100%; }}</style><p>{text}</p>"
         f"<img src='data:image/svg+xml;base64,{svg}'></html>"
     )
-
-
-def test_leak_search_finds_values_in_text_and_figures_but_not_inside_other_numbers():
-    curve = Curve("All", (1, 2), (0.1, 0.2), (0.05, 0.15), (0.15, 0.25), (1308, None))
-    page = _page_with(recurrence_curves([curve], title="t"), "Rate 35.2 per 10,000; id ab1308f")
-    text = report_text(page)
-    assert leaked_values(text, {"1,308"}) == ["1,308"]  # a number at risk drawn in the figure
-    assert leaked_values(text, {"35.2", "12.5%"}) == ["35.2"]
-    assert leaked_values(text, {"1308", "5.2", "100"}) == []  # inside an id, a number, CSS
-
-
-def test_a_number_of_weeks_is_a_duration_not_a_hidden_count_or_rate():
-    text = "median 40.0 weeks; rate 40.0 per 10,000; 26 weeks; 26 sets"
-    assert leaked_values("median 40.0 weeks", {"40.0"}) == []
-    assert leaked_values(text, {"40.0", "26"}) == ["26", "40.0"]
 
 
 def test_forest_plot_marks_hidden_rows():
@@ -84,27 +89,215 @@ def test_panels_share_a_scale_that_shows_the_highest_band():
             assert ax.get_ylim()[1] >= 70  # G4's band reaches 70%
 
 
-def test_a_hidden_value_written_like_a_shown_outcome_proportion_is_not_searched_for():
-    con = duckdb.connect()
-    con.execute("create schema analysis; create schema published")
-    keys = "'age' as group_variable, g as group_value, 7 as horizon_years, 'any' as method"
-    values = "e as estimate, 0.01 as ci_lower, 0.9 as ci_upper, 50 as n_at_start, "
-    values += "40 as n_at_risk, 12 as n_events"
-    rows = "(values ('a', 0.074), ('b', 0.123)) v(g, e)"
-    con.execute(
-        f"create table analysis.recurrence_estimates as select {keys}, {values} from {rows}"
+CONFIG = load_config()
+NEWBORN, INFANT = age_bands(CONFIG.rates)
+
+
+def _inputs(**tables: pl.DataFrame) -> ReportInputs:
+    base = {
+        "audit.extract_info": pl.DataFrame(
+            {"extract_end_date": [dt.date(2024, 3, 31)], "source": ["provider"]}
+        ),
+        "audit.extract_files": pl.DataFrame(
+            {"table_name": ["cases"], "file_name": ["cases.csv"], "sha256": ["ab12"]}
+        ),
+        "audit.ingest_accounting": pl.DataFrame(
+            {
+                "table_name": ["cases"],
+                "source_file": ["cases.csv"],
+                "rows_read": [4758],
+                "rows_loaded": [4758],
+                "rows_quarantined": [0],
+            }
+        ),
+    }
+    return ReportInputs(
+        run_id="run-1",
+        created=dt.datetime(2026, 1, 2, 3, 4, 5),
+        config=CONFIG,
+        tables=base | {k.replace("__", "."): v for k, v in tables.items()},
+        quarantine=pl.DataFrame(
+            schema={"table_name": str, "column_name": str, "reason": str, "rows": int}
+        ),
+        numbers=Numbers(CONFIG.disclosure.symbol),
     )
-    con.execute(
-        "create table published.recurrence_estimates as select * replace (null as estimate) "
-        "from analysis.recurrence_estimates"
+
+
+def _audit(inputs: ReportInputs, *builders):
+    report = build_report(inputs, builders)
+    text = report_text(render_html(report))
+    return text, audit_report(text, report.numbers, inputs.tables)
+
+
+#: Cox ratios as released: the 2020+ level is hidden (its lower bound, 0.16, is not shown).
+COX = pl.DataFrame(
+    {
+        "variable": ["index_period", "age_group"],
+        "level": ["2020+", "20-24"],
+        "hazard_ratio": [None, 1.23],
+        "ci_lower": [None, 0.96],
+        "ci_upper": [None, 1.56],
+        "p_value": [None, 0.097],
+    },
+    schema_overrides={"hazard_ratio": pl.Float64, "ci_lower": pl.Float64, "p_value": pl.Float64},
+)
+
+
+def _leak(cell_key, column, value, fmt):
+    def builder(inputs: ReportInputs) -> Section:
+        shown = inputs.numbers.cell(RATIOS, cell_key, column, value, fmt)
+        return Section("leak", "Leak", (Paragraph(f"The hidden figure was {shown}."),))
+
+    return builder
+
+
+def test_free_text_and_labels_equal_to_hidden_values_are_not_leaks():
+    """extract.toml's free text says 0.16 (a hidden Cox bound); a label says 2020+."""
+    info = pl.DataFrame(
+        {"extract_end_date": [dt.date(2024, 3, 31)], "source": ["sample 0.16 of 2020 cases"]}
     )
-    assert {"7.4%", "12.3%"} <= hidden_values(con)
-    con.execute(
-        "create table published.outcomes as select * from (values "
-        "('within_target', 0.0741, 0.07, 0.08), ('weeks_median', 0.123, 0.1, 0.2)) "
-        "v(measure, value, ci_lower, ci_upper)"
+    inputs = _inputs(published__cox_hazard_ratios=COX, audit__extract_info=info)
+    text, found = _audit(inputs, cox_section, provenance_section)
+    assert "0.16" in text
+    assert "2020+" in text
+    assert "4,758" in text
+    assert found.passed, found.summary()
+    assert found.cells_checked >= 4
+
+
+def test_a_suppressed_cell_rendered_is_found_by_identity():
+    hidden = {"variable": "index_period", "level": "2020+"}
+    inputs = _inputs(published__cox_hazard_ratios=COX)
+    _, found = _audit(inputs, cox_section, _leak(hidden, "ci_lower", 0.16, ratio))
+    assert [(c.table, c.where(), c.column) for c in found.suppressed_shown] == [
+        (RATIOS, hidden, "ci_lower")
+    ]
+    assert not found.passed
+    # A published cell written with another value than the released one is caught too.
+    shown = {"variable": "age_group", "level": "20-24"}
+    _, found = _audit(
+        _inputs(published__cox_hazard_ratios=COX), _leak(shown, "ci_lower", 0.5, ratio)
     )
-    # 7.4% is shown as an outcome proportion; a number of weeks is never a percentage.
-    forbidden = hidden_values(con)
-    assert "7.4%" not in forbidden
-    assert "12.3%" in forbidden
+    assert found.not_as_published
+    assert not found.passed
+
+
+def test_a_number_that_bypasses_the_registry_is_found_whatever_it_equals():
+    def bypass(inputs: ReportInputs) -> Section:
+        return Section("leak", "Leak", (Paragraph(f"The hidden bound was {0.16:.2f}."),))
+
+    info = pl.DataFrame(
+        {"extract_end_date": [dt.date(2024, 3, 31)], "source": ["sample 0.16 of 2020 cases"]}
+    )
+    inputs = _inputs(published__cox_hazard_ratios=COX, audit__extract_info=info)
+    _, found = _audit(inputs, cox_section, provenance_section, bypass)
+    # 0.16 also appears in the free text, but free text is never counted as a number.
+    assert found.unaccounted == ["0.16"]
+
+
+def _rates(national_rate: float | None) -> pl.DataFrame:
+    rows = [
+        ("england_and_wales", ENGLAND_AND_WALES, "England and Wales", 40, 9000, national_rate),
+        ("local_authority", "E06000001", "Hartlepool", 12, 3000, 40.0),
+        ("local_authority", "E06000002", "Middlesbrough", None, 2000, None),
+    ]
+    frame = pl.DataFrame(
+        rows,
+        schema=[
+            "geography_level",
+            "geography_code",
+            "geography_name",
+            "children",
+            "live_births",
+            "rate_per_10000",
+        ],
+        orient="row",
+    )
+    frame = pl.concat(
+        [
+            frame.with_columns(age_band=pl.lit(NEWBORN)),
+            frame.head(1).with_columns(age_band=pl.lit(INFANT), rate_per_10000=pl.lit(80.0)),
+        ]
+    )
+    return frame.with_columns(
+        year=pl.lit("2022/23"),
+        ci_lower=pl.col("rate_per_10000") * 0.8,
+        ci_upper=pl.col("rate_per_10000") * 1.2,
+        suppressed=pl.col("rate_per_10000").is_null(),
+    )
+
+
+def test_a_suppressed_national_rate_gives_a_funnel_legend_with_no_number():
+    text, found = _audit(_inputs(published__newborn_rates=_rates(None)), rates_section)
+    assert "England and Wales rate (" not in text
+    assert "(0.0)" not in text
+    assert found.passed, found.summary()
+    text, found = _audit(_inputs(published__newborn_rates=_rates(44.4)), rates_section)
+    assert "England and Wales rate (44.4)" in text  # the legend's number is a checked cell
+    assert found.passed, found.summary()
+    assert found.cells_checked >= 8
+
+
+def test_linkage_counts_equal_to_hidden_denominators_are_not_leaks():
+    """'3,649 person ids' and 'joined into 2,309 mothers', when 2,309 was a hidden count."""
+    summary = pl.DataFrame(
+        {
+            "measure": [
+                "mother_records",
+                "mother_person_ids",
+                "mother_keys",
+                "mother_linked_to_births",
+            ],
+            "breakdown": ["all"] * 4,
+            "category": ["all"] * 4,
+            "numerator": [4758, 3649, 2309, 2000],
+            "denominator": [None, None, None, 2309],
+        }
+    )
+    released = pl.DataFrame(
+        {
+            "geography_code": [ENGLAND_AND_WALES],
+            "year": ["all"],
+            "group": ["all"],
+            "measure": ["removal"],
+            "value": [None],
+            "denominator": [None],
+        },
+        schema_overrides={"value": pl.Float64, "denominator": pl.Int64},
+    )  # the outcomes cell whose hidden denominator was 2,309
+    inputs = _inputs(linkage__summary=summary, published__outcomes=released)
+    text, found = _audit(inputs, data_section)
+    assert "3,649 person ids" in text
+    assert "joined into 2,309 mothers" in text
+    assert found.passed, found.summary()
+
+
+def test_every_constant_has_a_declared_kind():
+    numbers = Numbers()
+    assert numbers.constant(2024, "year") == "2024"
+    with pytest.raises(ValueError, match="convenient"):
+        numbers.constant(5, "convenient")
+    assert numbers.cell(RATES, {"geography_code": "x"}, "children", None, count) == "[c]"
+    assert numbers.cell(RATES, {"geography_code": "y"}, "rate_per_10000", 3.14159, rate) == "3.1"
+    assert len(numbers.hidden) == 1
+    assert len(numbers.rendered_cells()) == 1
+
+
+def test_a_released_csv_is_checked_cell_by_cell_against_its_table(tmp_path):
+    published = _rates(44.4)
+    keys = ("geography_level", "geography_code", "year", "age_band")
+    path = tmp_path / "newborn_rates.csv"
+    shown = published.with_columns(
+        pl.col(c).round(1) for c in ("rate_per_10000", "ci_lower", "ci_upper")
+    ).with_columns(pl.col(pl.Float64, pl.Int64).cast(pl.String).fill_null("[c]"))
+    shown.write_csv(path)
+    assert audit_csv(path, published, keys) == []  # rounded as the files are, [c] where hidden
+    # Middlesbrough's count is hidden: a file showing it (as a coincidental 12, say) fails.
+    shown.with_columns(
+        children=pl.when(pl.col("geography_name") == "Middlesbrough")
+        .then(pl.lit("12"))
+        .otherwise(pl.col("children"))
+    ).write_csv(path)
+    assert audit_csv(path, published, keys) == [
+        "newborn_rates.csv row 4 children: shows a value hidden (or not released) in the table"
+    ]

@@ -7,12 +7,20 @@ from pipelines.defs.reports.assets import CONTENTS, REPORT
 from pipelines.defs.resources import RecurrenceResource
 from recurrence.publish import staging_folder
 from recurrence.release import scan_for_identifiers, scan_release_folder
-from recurrence.report import hidden_values, leaked_values, report_text
+from recurrence.report import (
+    audit_report,
+    build_report,
+    read_inputs,
+    released_tables,
+    report_text,
+)
+from recurrence.report.audit import audit_released_csvs, built_time
 from recurrence.report.write import HTML_NAME, PDF_NAME
 
 NO_HIDDEN_VALUE = "no_hidden_value_in_report"
 FOLDER_PASSES_DISCLOSURE = "whole_folder_passes_disclosure"
 NO_IDENTIFIERS = "no_identifier_in_any_file"
+CSV_CELLS_RELEASED = "csv_cells_are_released_cells"
 _SHOWN = 20
 
 
@@ -76,22 +84,63 @@ def no_identifier_in_any_file(
     asset=REPORT,
     name=NO_HIDDEN_VALUE,
     blocking=True,
-    description="No value hidden by disclosure control appears in the HTML report or its figures.",
+    description=(
+        "By identity: no number in the HTML report or its figures is a cell hidden by "
+        "disclosure control, every published cell it shows is as released, and every number "
+        "in it was written through the report's number registry."
+    ),
 )
 def no_hidden_value_in_report(
     context: AssetCheckExecutionContext, recurrence: RecurrenceResource
 ) -> dg.AssetCheckResult:
-    """Search the report's text and figure text for every hidden value, as the report writes it.
+    """Rebuild the report's content (and its number registry) and audit the rendered HTML.
 
-    The PDF is rendered from the same content and figures; its text is checked by the tests.
+    The content is rebuilt from the same released tables with the build time read from the
+    HTML, so the registry is the one the file was written with. The PDF is rendered from the
+    same content and figures; its text is checked by the tests.
     """
     config = recurrence.load()
     folder = staging_folder(config.paths.reports, context.run.run_id)
-    html = folder / HTML_NAME
+    document = (folder / HTML_NAME).read_text(encoding="utf-8")
     with recurrence.connect() as con:
-        forbidden = hidden_values(con)
-    leaks = leaked_values(report_text(html.read_text(encoding="utf-8")), forbidden)
+        inputs = read_inputs(con, config, context.run.run_id, created=built_time(document))
+        released = released_tables(con)
+    report = build_report(inputs)
+    found = audit_report(report_text(document), report.numbers, released)
     return dg.AssetCheckResult(
-        passed=not leaks and (folder / PDF_NAME).stat().st_size > 0,
-        metadata={"hidden_values_searched": len(forbidden), "hidden_values_found": len(leaks)},
+        passed=found.passed and (folder / PDF_NAME).stat().st_size > 0,
+        metadata={
+            **{
+                k: dg.MetadataValue.json(v) if isinstance(v, list) else v
+                for k, v in found.summary().items()
+            },
+            "hidden_values_found": len(found.suppressed_shown) + len(found.not_as_published),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=CONTENTS,
+    name=CSV_CELLS_RELEASED,
+    blocking=True,
+    description=(
+        "By identity: each cell of the released CSV files (newborn rates, recurrence "
+        "estimates, hazard ratios, outcomes) is the published table's cell with the same row "
+        "key and column, and shows no number where that cell is hidden."
+    ),
+)
+def csv_cells_are_released_cells(
+    context: AssetCheckExecutionContext, recurrence: RecurrenceResource
+) -> dg.AssetCheckResult:
+    """Fail when a released CSV shows a value its published table hides, or another value."""
+    config = recurrence.load()
+    folder = staging_folder(config.paths.reports, context.run.run_id)
+    with recurrence.connect() as con:
+        problems = audit_released_csvs(folder, released_tables(con))
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={
+            "cells_not_released": len(problems),
+            "where": dg.MetadataValue.json(problems[:_SHOWN]),
+        },
     )

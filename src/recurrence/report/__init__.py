@@ -6,27 +6,31 @@ Built in three steps: :func:`read_inputs` reads the run's released tables,
 released run folder to ``reports/latest/``. Never imports dagster.
 """
 
-from recurrence.report.audit import hidden_values, leaked_values, report_text
+from recurrence.report.audit import Audit, audit_report, released_tables, report_text
 from recurrence.report.content import Report, Section
 from recurrence.report.html import render_html
 from recurrence.report.inputs import ReportInputs, read_inputs
+from recurrence.report.numbers import Cell, Numbers
 from recurrence.report.pdf import render_pdf
 from recurrence.report.sections import SECTIONS, build_report, estimate_curves, outliers
 from recurrence.report.write import ReportFiles, refresh_latest, write_report
 
 __all__ = [
     "SECTIONS",
+    "Audit",
+    "Cell",
+    "Numbers",
     "Report",
     "ReportFiles",
     "ReportInputs",
     "Section",
+    "audit_report",
     "build_report",
     "estimate_curves",
-    "hidden_values",
-    "leaked_values",
     "outliers",
     "read_inputs",
     "refresh_latest",
+    "released_tables",
     "render_html",
     "render_pdf",
     "report_text",

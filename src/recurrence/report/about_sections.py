@@ -1,4 +1,10 @@
-"""The report's closing sections: data and linkage, methods, caveats and provenance."""
+"""The report's closing sections: data and linkage, methods, caveats and provenance.
+
+Rows read, loaded and quarantined per extract file (``audit.ingest_accounting``) are declared
+public: they count records of the files as delivered, not people or any group of people. Every
+other count here is hidden under ``disclosure.min_cell`` by the report itself and recorded as a
+``report.*`` cell of the number registry.
+"""
 
 from __future__ import annotations
 
@@ -72,22 +78,27 @@ def safe_rate(numerator: int | None, denominator: int | None, *, min_cell: int) 
     return numerator / denominator
 
 
+ACCOUNTING = "audit.ingest_accounting"
+
+
 def data_section(inputs: ReportInputs) -> Section:
     """Rows read and quarantined, linkage rates and, where truth exists, linkage quality."""
-    cfg, symbol = inputs.config, inputs.config.disclosure.symbol
+    cfg, numbers = inputs.config, inputs.numbers
+    symbol = numbers.symbol
     min_cell = cfg.disclosure.min_cell
-    accounting = inputs.tables["audit.ingest_accounting"]
+    accounting = inputs.tables[ACCOUNTING]
     blocks: list[Block] = [
         Table(
             "Rows read from the extract",
             ("Table", "File", "Rows read", "Rows loaded", "Rows quarantined"),
             tuple(
                 (
-                    r["table_name"],
-                    r["source_file"] or "(not supplied)",
-                    count(r["rows_read"], symbol),
-                    count(r["rows_loaded"], symbol),
-                    count(r["rows_quarantined"], symbol),
+                    numbers.text(r["table_name"]),
+                    numbers.text(r["source_file"] or "(not supplied)"),
+                    *(
+                        numbers.cell(ACCOUNTING, {"table_name": r["table_name"]}, c, r[c], count)
+                        for c in ("rows_read", "rows_loaded", "rows_quarantined")
+                    ),
                 )
                 for r in accounting.iter_rows(named=True)
             ),
@@ -111,10 +122,20 @@ def data_section(inputs: ReportInputs) -> Section:
             for key, r in zip(keys, part.iter_rows(named=True), strict=True):
                 rows.append(
                     (
-                        str(table),
-                        r["column_name"] or "(row)",
-                        r["reason"],
-                        count(shown[key], symbol),
+                        numbers.text(table),
+                        numbers.text(r["column_name"] or "(row)"),
+                        numbers.text(r["reason"]),
+                        numbers.cell(
+                            "report.quarantine_reasons",
+                            {
+                                "table_name": table,
+                                "column_name": r["column_name"],
+                                "reason": r["reason"],
+                            },
+                            "rows",
+                            shown[key],
+                            count,
+                        ),
                     )
                 )
         blocks.append(
@@ -122,7 +143,8 @@ def data_section(inputs: ReportInputs) -> Section:
                 "Rows quarantined, by reason",
                 ("Table", "Column", "Reason", "Rows"),
                 tuple(rows),
-                note=f"{symbol}: fewer than {min_cell} rows, or hidden so that such a count "
+                note=f"{symbol}: fewer than {numbers.constant(min_cell, 'setting')} rows, or "
+                "hidden so that such a count "
                 "cannot be worked out.",
             )
         )
@@ -138,31 +160,44 @@ LINKAGE_MEASURES = {
 
 
 def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
-    cfg, symbol = inputs.config, inputs.config.disclosure.symbol
+    cfg, numbers = inputs.config, inputs.numbers
+    symbol = numbers.symbol
     min_cell = cfg.disclosure.min_cell
     summary = inputs.tables["linkage.summary"]
     counts = {
         r["measure"]: r["numerator"]
         for r in summary.filter(pl.col("denominator").is_null()).iter_rows(named=True)
     }
+
+    def total(measure: str) -> str:
+        value = _at_least(counts.get(measure), min_cell)
+        return numbers.cell(
+            "report.linkage_totals", {"measure": measure}, "numerator", value, count
+        )
+
     blocks: list[Block] = [
         Paragraph(
-            f"Linkage method: {cfg.linkage.method}, match threshold "
-            f"{cfg.linkage.match_threshold:g}. "
-            f"{count(_at_least(counts.get('mother_records'), min_cell), symbol)} mother records "
-            "with "
-            f"{count(_at_least(counts.get('mother_person_ids'), min_cell), symbol)} person ids "
-            "were "
-            f"joined into {count(_at_least(counts.get('mother_keys'), min_cell), symbol)} mothers."
+            f"Linkage method: {numbers.text(cfg.linkage.method)}, match threshold "
+            f"{numbers.constant(cfg.linkage.match_threshold, 'setting', lambda v, _: f'{v:g}')}. "
+            f"{total('mother_records')} mother records with {total('mother_person_ids')} person "
+            f"ids were joined into {total('mother_keys')} mothers."
         )
     ]
+
+    def linked(measure: str, breakdown: str, category: Any, r: dict[str, Any]) -> str:
+        return numbers.cell(
+            "report.linkage_rates",
+            {"measure": measure, "breakdown": breakdown, "category": category},
+            "rate",
+            safe_rate(r["numerator"], r["denominator"], min_cell=min_cell),
+            pct,
+        )
+
     rows = []
     for measure, name in LINKAGE_MEASURES.items():
         r = first_row(summary, measure=measure, breakdown="all")
         if r:
-            rows.append(
-                (name, pct(safe_rate(r["numerator"], r["denominator"], min_cell=min_cell), symbol))
-            )
+            rows.append((numbers.text(name), linked(measure, "all", None, r)))
     blocks.append(Table("Linkage rates", ("Measure", "Rate"), tuple(rows)))
     by_region = summary.filter(pl.col("breakdown") == "region").sort("category")
     region_rows = []
@@ -170,16 +205,9 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
         cells = {r["measure"]: r for r in part.iter_rows(named=True)}
         region_rows.append(
             (
-                REGIONS.get(str(code), str(code)),
+                numbers.text(REGIONS.get(str(code), str(code))),
                 *(
-                    pct(
-                        safe_rate(
-                            cells[m]["numerator"], cells[m]["denominator"], min_cell=min_cell
-                        ),
-                        symbol,
-                    )
-                    if m in cells
-                    else ""
+                    linked(m, "region", code, cells[m]) if m in cells else ""
                     for m in ("child_linked_to_birth", "mother_linked_to_births")
                 ),
             )
@@ -189,7 +217,8 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
             "Linkage rates by region",
             ("Region", "Children linked to birth", "Mothers linked to births"),
             tuple(region_rows),
-            note=f"{symbol}: fewer than {min_cell} records linked or unlinked.",
+            note=f"{symbol}: fewer than {numbers.constant(min_cell, 'setting')} records linked "
+            "or unlinked.",
         )
     )
     quality = inputs.table("linkage.quality")
@@ -208,10 +237,20 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
                 ("Link", "Measure", "This run", "Person id only"),
                 tuple(
                     (
-                        QUALITY_LINKS.get(r["link"], r["link"]),
-                        r["measure"].replace("_", " "),
-                        _score(r["run"]),
-                        _score(r["person_id_baseline"]),
+                        numbers.text(QUALITY_LINKS.get(r["link"], r["link"])),
+                        numbers.text(r["measure"].replace("_", " ")),
+                        *(
+                            "-"
+                            if r[c] is None
+                            else numbers.cell(
+                                "linkage.quality",
+                                {"link": r["link"], "measure": r["measure"]},
+                                c,
+                                r[c],
+                                lambda v, _: f"{v:.3f}",
+                            )
+                            for c in ("run", "person_id_baseline")
+                        ),
                     )
                     for r in quality.iter_rows(named=True)
                 ),
@@ -230,10 +269,6 @@ QUALITY_LINKS: dict[str, str] = {
     "child_births": "Children to birth records",
     "mother_births": "Mothers to their births",
 }
-
-
-def _score(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def _at_least(value: int | None, min_cell: int) -> int | None:
@@ -272,6 +307,7 @@ def _setting_text(value: object) -> str:
 
 def methods_section(inputs: ReportInputs) -> Section:
     """Every configurable definition as used in this run, with its documented meaning."""
+    numbers = inputs.numbers
     comments = _defaults_comments()
     defaults = tomllib.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
     rows = []
@@ -285,15 +321,16 @@ def methods_section(inputs: ReportInputs) -> Section:
                 if _setting_text(default) == _setting_text(value)
                 else " (changed from the default)"
             )
+            # Settings are shown as text: chosen before the data are seen, never a measurement.
             rows.append(
                 (
-                    f"{section}.{key}",
-                    _setting_text(value) + changed,
-                    comments.get((section, key), ""),
+                    numbers.text(f"{section}.{key}"),
+                    numbers.text(_setting_text(value) + changed),
+                    numbers.text(comments.get((section, key), "")),
                 )
             )
     cfg = inputs.config
-    newborn, infant = age_bands(cfg.rates)
+    newborn, infant = numbers.texts(age_bands(cfg.rates))
     event_text = (
         "about a child not in her earlier sets"
         if cfg.recurrence.event == "new_child"
@@ -318,9 +355,11 @@ def methods_section(inputs: ReportInputs) -> Section:
                     "characteristic failing the proportional-hazards test is stratified instead.",
                     f"Newborn: {newborn} old at issue; infant: {infant} old; rates per 10,000 "
                     "live births "
-                    f"with {cfg.rates.ci_method} Poisson 95% intervals; {cfg.rates.year_type} "
+                    f"with {numbers.text(cfg.rates.ci_method)} Poisson 95% intervals; "
+                    f"{numbers.text(cfg.rates.year_type)} "
                     "years.",
-                    f"Disclosure control: counts under {cfg.disclosure.min_cell} (zeros "
+                    "Disclosure control: counts under "
+                    f"{numbers.constant(cfg.disclosure.min_cell, 'setting')} (zeros "
                     "included) are hidden "
                     f"as {cfg.disclosure.symbol}, with secondary suppression so a hidden count "
                     "cannot be worked "
@@ -335,6 +374,7 @@ def methods_section(inputs: ReportInputs) -> Section:
 def caveats_section(inputs: ReportInputs) -> Section:
     """What the reader must keep in mind: truncation, linkage error, denominators."""
     cfg = inputs.config
+    lookback = inputs.numbers.constant(cfg.recurrence.lookback_years, "setting")
     return Section(
         "caveats",
         "Caveats",
@@ -345,7 +385,7 @@ def caveats_section(inputs: ReportInputs) -> Section:
                     "mother's first "
                     "observed set may not be her first. Mothers whose first set falls in the "
                     "first "
-                    f"{cfg.recurrence.lookback_years} year(s) of the data are left out, which "
+                    f"{lookback} year(s) of the data are left out, which "
                     "reduces but does "
                     "not remove the bias; the chance of return is, if anything, understated.",
                     "Linkage error: a woman recorded under two identities who is not linked "
@@ -375,7 +415,7 @@ def caveats_section(inputs: ReportInputs) -> Section:
 
 def provenance_section(inputs: ReportInputs) -> Section:
     """Input files, row counts, configuration, package versions, commit, run id and time."""
-    symbol = inputs.config.disclosure.symbol
+    numbers = inputs.numbers
     info = (
         inputs.tables["audit.extract_info"].row(0, named=True)
         if inputs.tables["audit.extract_info"].height
@@ -384,8 +424,10 @@ def provenance_section(inputs: ReportInputs) -> Section:
     files = inputs.tables["audit.extract_files"]
     accounting = inputs.tables["audit.ingest_accounting"]
     loaded = dict(zip(accounting["table_name"], accounting["rows_read"], strict=True))
+    # Free text (the extract's source, file names), ids, checksums, settings and versions
+    # are shown as text, never read as numbers.
     config_rows = tuple(
-        (f"{s}.{k}", _setting_text(v))
+        (numbers.text(f"{s}.{k}"), numbers.text(_setting_text(v)))
         for s, vals in inputs.config.as_dict().items()
         for k, v in vals.items()
     )
@@ -397,27 +439,39 @@ def provenance_section(inputs: ReportInputs) -> Section:
                 "This run",
                 ("Item", "Value"),
                 (
-                    ("Run id", inputs.run_id),
-                    ("Report built (UTC)", inputs.created.isoformat()),
-                    ("Code commit", inputs.git_commit),
-                    ("Extract end date", str(info.get("extract_end_date", ""))),
-                    ("Extract source", str(info.get("source", ""))),
+                    ("Run id", numbers.text(inputs.run_id)),
+                    ("Report built (UTC)", numbers.text(inputs.created.isoformat())),
+                    ("Code commit", numbers.text(inputs.git_commit)),
+                    ("Extract end date", numbers.text(str(info.get("extract_end_date", "")))),
+                    ("Extract source", numbers.text(str(info.get("source", "")))),
                 ),
             ),
             Table(
                 "Input files",
-                ("Table", "File", "Rows read", "SHA-256"),
+                ("Table", "File", "Rows read", numbers.text("SHA-256")),
                 tuple(
                     (
-                        r["table_name"],
-                        r["file_name"] or "(not supplied)",
-                        count(loaded.get(r["table_name"]), symbol),
-                        r["sha256"] or "",
+                        numbers.text(r["table_name"]),
+                        numbers.text(r["file_name"] or "(not supplied)"),
+                        numbers.cell(
+                            ACCOUNTING,
+                            {"table_name": r["table_name"]},
+                            "rows_read",
+                            loaded.get(r["table_name"]),
+                            count,
+                        ),
+                        numbers.text(r["sha256"] or ""),
                     )
                     for r in files.iter_rows(named=True)
                 ),
             ),
             Table("Configuration", ("Setting", "Value"), config_rows),
-            Table("Software", ("Package", "Version"), tuple(sorted(inputs.packages.items()))),
+            Table(
+                "Software",
+                ("Package", "Version"),
+                tuple(
+                    (numbers.text(k), numbers.text(v)) for k, v in sorted(inputs.packages.items())
+                ),
+            ),
         ),
     )

@@ -1,164 +1,186 @@
-"""Check that no value hidden by disclosure control appears in a rendered report.
+"""Check by identity that no value hidden by disclosure control appears in a rendered report.
 
-:func:`hidden_values` compares each unsuppressed analysis table with its published version and
-writes every hidden value the way the report would write it (the formatters of
-:mod:`recurrence.report.content`); :func:`leaked_values` searches a report's text for them as
-whole numbers. Limits, by design: a hidden count under 10 cannot be searched for as text (a
-single digit appears legitimately everywhere) and is instead kept out structurally (the report
-reads only published tables, where hidden values are null); a hidden value whose text equals a
-published value's text is not searched for, because its presence would prove nothing.
+The report writes every number through its registry (:mod:`recurrence.report.numbers`), which
+records each number's provenance. :func:`audit_report` then checks a rendered report (the text
+of the HTML with its figures' text, or the PDF's text) against the run's released tables:
+
+1. no number written from a cell is a suppressed cell: for ``published.*`` tables the cell is
+   looked up in the warehouse and must be non-null there, and written exactly as that value
+   formats; for counts the report hides itself (``report.*``), the cell must not be one the
+   registry recorded as hidden;
+2. every number in the rendered text is one the registry wrote (after removing text written as
+   text: labels, free text from ``extract.toml``, ids, checksums, versions, settings). A number
+   that bypassed the registry fails the check, whatever its value.
+
+Nothing is searched for by value, so a hidden value that happens to equal a year, a label or a
+published value is no longer mistaken for a leak. The limit, by design: a number that bypassed
+the registry but reads exactly like a number the registry wrote, or like a whole piece of
+verbatim text (a label "1", free text that is only "0.16"), is not told apart from it; the
+identity check (1) is what keeps hidden cells out, the text check (2) catches code that writes
+numbers around the registry.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import duckdb
 import polars as pl
 
-from recurrence.report.content import count, p_value, pct, rate, ratio
+from recurrence.report.numbers import NUMBER, Cell, Numbers
 
-_SYMBOL = "\x00"  # never equal to a formatted number
-#: (analysis table, published table, key columns, value columns with their formatter)
-PAIRS = (
-    (
-        "analysis.recurrence_estimates",
-        "published.recurrence_estimates",
-        ("group_variable", "group_value", "horizon_years", "method"),
-        {
-            "estimate": pct,
-            "ci_lower": pct,
-            "ci_upper": pct,
-            "n_at_start": count,
-            "n_at_risk": count,
-            "n_events": count,
-        },
-    ),
-    (
-        "analysis.cox_hazard_ratios",
-        "published.cox_hazard_ratios",
-        ("variable", "level"),
-        {"hazard_ratio": ratio, "ci_lower": ratio, "ci_upper": ratio, "p_value": p_value},
-    ),
-    (
-        "analysis.newborn_rates",
-        "published.newborn_rates",
-        ("geography_level", "geography_code", "year", "age_band"),
-        {"children": count, "rate_per_10000": rate, "ci_lower": rate, "ci_upper": rate},
-    ),
-    # Counts only: the outcomes table hides hundreds of proportions, and one-decimal percentages
-    # from 0 to 100 would match percentages shown elsewhere in the report by coincidence. The
-    # section reads published.outcomes only, so a hidden proportion has no way in.
-    (
-        "analysis.outcome_proportions",
-        "published.outcomes",
-        ("geography_level", "geography_code", "year", "group_variable", "group", "measure"),
-        {"numerator": count, "denominator": count},
-    ),
+#: Released tables whose cells are looked up in the warehouse by the audit.
+CHECKED_TABLES: tuple[str, ...] = (
+    "published.recurrence_estimates",
+    "published.cox_hazard_ratios",
+    "published.newborn_rates",
+    "published.outcomes",
 )
-#: (published table, rows, value columns with their formatter): values the report shows whose
-#: hidden counterparts are not searched for (the outcome proportions above). Their text still
-#: counts as shown, so a hidden value written the same way is no evidence of a leak: nationally
-#: at 10% scale a hidden 7.4% recurrence estimate matched the 7.4% of sets ended within 26 weeks.
-SHOWN_ONLY = (
-    (
-        "published.outcomes",
-        "measure not like 'weeks%'",
-        {"value": pct, "ci_lower": pct, "ci_upper": pct},
-    ),
-)
-#: Counts below this are not searched for as text (see the module notes).
-SMALLEST_SEARCHED_COUNT = 10
 
 
-def _tokens(value: object, fmt) -> set[str]:
-    if value is None:
-        return set()
-    if fmt is count:
-        if int(value) < SMALLEST_SEARCHED_COUNT:
-            return set()
-        return {count(int(value), _SYMBOL), str(int(value))}
-    if fmt is p_value and float(value) < 0.001:
-        return set()
-    return {fmt(float(value), _SYMBOL)}
+@dataclass
+class Audit:
+    """What :func:`audit_report` found; the report passes when every list is empty.
+
+    Attributes
+    ----------
+    suppressed_shown
+        Cells written as a number although disclosure control (or the report) hid them.
+    not_as_published
+        Cells written with a value other than the released one: (cell, written, released).
+    unaccounted
+        Numbers in the rendered text that the registry did not write.
+    cells_checked
+        How many written cells were compared with their released table.
+    """
+
+    suppressed_shown: list[Cell] = field(default_factory=list)
+    not_as_published: list[tuple[Cell, str, str]] = field(default_factory=list)
+    unaccounted: list[str] = field(default_factory=list)
+    cells_checked: int = 0
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing was found."""
+        return not (self.suppressed_shown or self.not_as_published or self.unaccounted)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and the first few findings (no values beyond what the report shows)."""
+        return {
+            "cells_checked": self.cells_checked,
+            "suppressed_cells_shown": len(self.suppressed_shown),
+            "cells_not_as_published": len(self.not_as_published),
+            "numbers_not_from_the_registry": len(self.unaccounted),
+            "first_suppressed": [
+                f"{c.table} {c.where()} {c.column}" for c in self.suppressed_shown[:5]
+            ],
+            "first_unaccounted": self.unaccounted[:20],
+        }
 
 
-def hidden_tokens(
-    analysis: pl.DataFrame, published: pl.DataFrame, keys, formats
-) -> tuple[set[str], set[str]]:
-    """Text of the hidden values of one table, and text of its published values.
+def _lookup(frame: pl.DataFrame, cell: Cell) -> list[dict[str, Any]]:
+    for column, value in cell.key:
+        if column not in frame.columns:
+            return []
+        frame = frame.filter(pl.col(column).is_null() if value is None else pl.col(column) == value)
+    return frame.head(1).to_dicts()
+
+
+def strip_text(text: str, verbatim: set[str], *, wrapped: bool = False) -> str:
+    """``text`` with every verbatim string that holds a digit blanked out, longest first.
+
+    A string is blanked only where it stands whole (not inside a longer word or number), so a
+    label "1" does not cut "1,308" apart. With ``wrapped`` (text extracted from a PDF, where a
+    long path or checksum is broken across lines of a table cell), a string also matches with
+    white space inserted anywhere in it.
+    """
+    for item in sorted(verbatim, key=len, reverse=True):
+        if any(ch.isdigit() for ch in item):
+            body = (
+                r"\s*".join(r"\s+" if ch.isspace() else re.escape(ch) for ch in item)
+                if wrapped
+                else re.escape(item)
+            )
+            text = re.sub(rf"(?<![\w.,]){body}(?![\w]|[.,]\d)", " ", text)
+    return text
+
+
+def audit_report(
+    text: str,
+    numbers: Numbers,
+    released: Mapping[str, pl.DataFrame],
+    *,
+    extra: set[str] = frozenset(),
+    wrapped: bool = False,
+) -> Audit:
+    """Check one rendered report by identity (see the module notes).
 
     Parameters
     ----------
-    analysis, published
-        The unsuppressed table and its released version (hidden values null).
-    keys
-        Columns identifying a row in both.
-    formats
-        Value column to the formatter the report uses for it.
+    text
+        The rendered text: :func:`report_text` of the HTML, or the PDF's text.
+    numbers
+        The registry the report was built with.
+    released
+        ``schema.table`` to the released table, for :data:`CHECKED_TABLES`.
+    extra
+        Further allowed number tokens (such as the PDF's page numbers).
+    wrapped
+        The text comes from a PDF: verbatim text may be broken across lines.
 
     Returns
     -------
-    tuple of set
-        (hidden, published) formatted values.
+    Audit
+        The findings.
     """
-    joined = analysis.join(published, on=list(keys), how="inner", suffix="__pub")
-    hidden: set[str] = set()
-    shown: set[str] = set()
-    for column, fmt in formats.items():
-        for raw, pub in zip(
-            joined[column].to_list(), joined[f"{column}__pub"].to_list(), strict=True
-        ):
-            if pub is None:
-                hidden |= _tokens(raw, fmt)
-            else:
-                shown |= _tokens(pub, fmt)
-    return hidden, shown
+    found = Audit()
+    for shown in numbers.rendered_cells():
+        cell = shown.source
+        if not isinstance(cell, Cell):
+            continue
+        if cell in numbers.hidden:
+            found.suppressed_shown.append(cell)
+            continue
+        if cell.table not in CHECKED_TABLES:
+            continue
+        found.cells_checked += 1
+        frame = released.get(cell.table)
+        rows = [] if frame is None else _lookup(frame, cell)
+        value = rows[0].get(cell.column) if rows else None
+        if value is None:
+            found.suppressed_shown.append(cell)
+            continue
+        expected = shown.fmt(value, numbers.symbol) if shown.fmt else str(value)
+        if expected != shown.text:
+            found.not_as_published.append((cell, shown.text, expected))
+    allowed = numbers.allowed() | set(extra)
+    rest = strip_text(text, numbers.verbatim, wrapped=wrapped)
+    found.unaccounted = sorted({m.group() for m in NUMBER.finditer(rest)} - allowed)
+    return found
 
 
-def hidden_values(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every hidden value of the run, as the report would write it, less published look-alikes.
-
-    Parameters
-    ----------
-    con
-        The run's warehouse.
-
-    Returns
-    -------
-    set of str
-        Text that must not appear in the report.
-    """
-    hidden: set[str] = set()
-    shown: set[str] = set()
-    present = {
-        f"{schema}.{table}"
-        for schema, table in con.sql(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database()"
-        ).fetchall()
-    }
-    for analysis, published, keys, formats in PAIRS:
-        if analysis not in present or published not in present:
-            continue  # a stage that did not run hides nothing
-        h, s = hidden_tokens(
-            con.sql(f"select * from {analysis}").pl(),
-            con.sql(f"select * from {published}").pl(),
-            keys,
-            formats,
-        )
-        hidden |= h
-        shown |= s
-    for published, rows, formats in SHOWN_ONLY:
-        if published in present:
-            frame = con.sql(f"select * from {published} where {rows}").pl()
-            for column, fmt in formats.items():
-                shown |= {text for v in frame[column].to_list() for text in _tokens(v, fmt)}
-    return hidden - shown
+def released_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    """The :data:`CHECKED_TABLES` present in the run's warehouse."""
+    out = {}
+    for name in CHECKED_TABLES:
+        schema, table = name.split(".")
+        present = con.execute(
+            "select count(*) from information_schema.tables where table_schema = $s and "
+            "table_name = $t",
+            {"s": schema, "t": table},
+        ).fetchone()
+        if present and present[0]:
+            out[name] = con.sql(f"select * from {name}").pl()
+    return out
 
 
 _DATA_URI = re.compile(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)")
@@ -189,6 +211,15 @@ def svg_text(svg: bytes | str) -> str:
     return "\n".join(out)
 
 
+_BUILT = re.compile(r'<meta name="recurrence-built" content="([^"]+)">')
+
+
+def built_time(document: str) -> dt.datetime | None:
+    """When an HTML report was built (its ``recurrence-built`` meta tag), or None."""
+    m = _BUILT.search(document)
+    return dt.datetime.fromisoformat(m.group(1)) if m and m.group(1) else None
+
+
 def report_text(document: str) -> str:
     """The visible text of an HTML report, including the text inside its embedded SVG figures."""
     figures = [svg_text(base64.b64decode(m)) for m in _DATA_URI.findall(document)]
@@ -196,30 +227,82 @@ def report_text(document: str) -> str:
     return "\n".join([page, *figures])
 
 
-def leaked_values(text: str, forbidden: Iterable[str]) -> list[str]:
-    """The forbidden values found in ``text`` as whole numbers (not inside a longer number).
+#: The released CSV files that mirror a published table: file name to (table, row key columns).
+RELEASED_CSVS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "newborn_rates.csv": (
+        "published.newborn_rates",
+        ("geography_level", "geography_code", "year", "age_band"),
+    ),
+    "recurrence_estimates.csv": (
+        "published.recurrence_estimates",
+        ("group_variable", "group_value", "horizon_years", "method"),
+    ),
+    "cox_hazard_ratios.csv": ("published.cox_hazard_ratios", ("variable", "level")),
+    "outcomes.csv": (
+        "published.outcomes",
+        ("geography_level", "geography_code", "year", "group_variable", "group", "measure"),
+    ),
+}
+
+
+def _same(text: str, value: float) -> bool:
+    try:
+        shown = float(text)
+    except ValueError:
+        return False
+    # Files round to a few significant figures or decimals; a different cell differs by more.
+    return math.isclose(shown, value, rel_tol=1e-3, abs_tol=0.06)
+
+
+def audit_csv(path: Path, published: pl.DataFrame, keys: tuple[str, ...]) -> list[str]:
+    """Cells of a released CSV that are not the published table's cell of the same identity.
+
+    Each row is matched to the published row with the same key; where the published cell is
+    hidden (null) the file must show no number (the symbol, ``[x]`` or nothing), and elsewhere
+    the published value. A row with no published counterpart counts as hidden: any value it shows is
+    reported.
 
     Parameters
     ----------
-    text
-        Text of a report (from :func:`report_text`, or pdftotext).
-    forbidden
-        From :func:`hidden_values`.
+    path
+        The CSV file.
+    published
+        Its published table (hidden values null).
+    keys
+        Columns identifying a row in both.
 
     Returns
     -------
     list of str
-        The values found, sorted.
+        One line per wrong cell: ``file row column: what is wrong`` (no values).
     """
-    found = []
-    for token in forbidden:
-        # A number followed by % is a percentage, and one followed by "weeks" a duration, never
-        # a rate, ratio or count. Digits joined by - : / belong to a date, time or id
-        # (2024-03-31, 13:05, a run id).
-        tail = (
-            r"(?![\w%:/-]|[.,]\d)" if token.endswith("%") else r"(?![\w:/-]|[.,]\d|\s?%|\sweeks\b)"
-        )
-        pattern = rf"(?<![\w.,:/-]){re.escape(token)}{tail}"
-        if re.search(pattern, text):
-            found.append(token)
-    return sorted(found)
+    shown = pl.read_csv(path, infer_schema=False)
+    numeric = [
+        c
+        for c, dtype in published.schema.items()
+        if c in shown.columns and c not in keys and dtype.is_numeric()
+    ]
+    table = published.select(
+        *(pl.col(k).cast(pl.String) for k in keys), *(pl.col(c).alias(f"{c}__pub") for c in numeric)
+    )
+    joined = shown.join(table, on=list(keys), how="left", nulls_equal=True)
+    problems = []
+    for i, row in enumerate(joined.iter_rows(named=True), start=2):
+        for c in numeric:
+            value, text = row[f"{c}__pub"], (row[c] or "").strip()
+            if value is None and NUMBER.search(text):
+                problems.append(
+                    f"{path.name} row {i} {c}: shows a value hidden (or not released) in the table"
+                )
+            elif value is not None and not _same(text, float(value)):
+                problems.append(f"{path.name} row {i} {c}: not the published value")
+    return problems
+
+
+def audit_released_csvs(folder: Path, released: Mapping[str, pl.DataFrame]) -> list[str]:
+    """:func:`audit_csv` of every :data:`RELEASED_CSVS` file present in ``folder``."""
+    problems = []
+    for name, (table, keys) in RELEASED_CSVS.items():
+        if (folder / name).exists() and table in released:
+            problems += audit_csv(folder / name, released[table], keys)
+    return problems

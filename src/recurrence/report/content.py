@@ -2,8 +2,9 @@
 
 Section builders (:mod:`recurrence.report.sections`) produce these objects from the run's
 published tables; the HTML and PDF renderers only lay them out, so both documents carry the
-same numbers. Every number is turned into text here, by the formatters below, so that the
-audit of hidden values (:mod:`recurrence.report.audit`) knows exactly how a number would look.
+same numbers. Every number is turned into text by the formatters below, called through the
+report's number registry (:class:`recurrence.report.numbers.Numbers`), which records where each
+number came from for the audit of hidden values (:mod:`recurrence.report.audit`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from matplotlib.figure import Figure
+
+from recurrence.report.numbers import Numbers
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Report:
     run_id: str
     symbol: str = "[c]"
     meta: dict[str, str] = field(default_factory=dict)
+    numbers: Numbers = field(default_factory=Numbers)
 
 
 def pct(value: float | None, symbol: str) -> str:

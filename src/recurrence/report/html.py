@@ -80,6 +80,7 @@ def render_html(report: Report) -> str:
         "title": report.title,
         "subtitle": report.subtitle,
         "symbol": report.symbol,
+        "built": report.meta.get("built", ""),
         "sections": sections,
     }
     return _ENV.get_template("report.html.j2").render(report=view)

@@ -22,6 +22,7 @@ import polars as pl
 
 from recurrence.config import Config
 from recurrence.paths import PROJECT_ROOT
+from recurrence.report.numbers import Numbers
 
 #: Tables read by the report, as ``schema.table``; optional ones may be missing.
 REQUIRED_TABLES: tuple[str, ...] = (
@@ -69,6 +70,8 @@ class ReportInputs:
     git_commit
         The commit of the code, with ``(modified)`` when the work tree had changes, or
         ``"unknown"`` outside a git checkout.
+    numbers
+        The registry every section writes its numbers through (:mod:`recurrence.report.numbers`).
     """
 
     run_id: str
@@ -78,6 +81,7 @@ class ReportInputs:
     quarantine: pl.DataFrame
     packages: dict[str, str] = field(default_factory=dict)
     git_commit: str = "unknown"
+    numbers: Numbers = field(default_factory=Numbers)
 
     def table(self, name: str) -> pl.DataFrame | None:
         """A table by ``schema.table``, or None when the run did not make it."""
@@ -166,6 +170,7 @@ def read_inputs(
         quarantine=quarantine,
         packages=package_versions(),
         git_commit=git_commit(),
+        numbers=Numbers(config.disclosure.symbol),
     )
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from recurrence.outcomes import key_outcome_figures
 from recurrence.outcomes.figures import Figure
+from recurrence.outcomes.proportions import ALL, ALL_YEARS
+from recurrence.rates.newborns import ENGLAND_AND_WALES
 from recurrence.report.content import Paragraph, Section, Table, count, interval, pct
 from recurrence.report.inputs import ReportInputs
+from recurrence.report.numbers import Numbers
 
 OUTCOMES_TABLE = "published.outcomes"
 
@@ -19,19 +24,39 @@ GROUP_NAMES: dict[str, str] = {
 }
 
 
-def _share(figure: Figure, symbol: str) -> tuple[str, str, str]:
+def _key(measure: str, group: str = ALL) -> dict[str, Any]:
+    """The row of ``published.outcomes`` a key figure was picked from.
+
+    England and Wales, all
+    years of issue; see :func:`recurrence.outcomes.key_outcome_figures`).
+    """
+    return {
+        "geography_code": ENGLAND_AND_WALES,
+        "year": ALL_YEARS,
+        "group": group,
+        "measure": measure,
+    }
+
+
+def _share(figure: Figure, key: dict[str, Any], numbers: Numbers) -> tuple[str, str, str]:
     """Share, interval and 'n of N' of one released proportion, hidden parts as the symbol."""
+
+    def cell(column: str, value: Any, fmt=pct) -> str:
+        return numbers.cell(OUTCOMES_TABLE, key, column, value, fmt)
+
+    shown = cell("value", figure.value)
     limits = (
-        interval(pct(figure.ci_lower, symbol), pct(figure.ci_upper, symbol))
+        interval(cell("ci_lower", figure.ci_lower), cell("ci_upper", figure.ci_upper))
         if figure.value is not None
-        else symbol
+        else numbers.symbol
     )
-    return pct(figure.value, symbol), limits, count(figure.denominator, symbol)
+    return shown, limits, cell("denominator", figure.denominator, count)
 
 
-def _weeks(figure: Figure, symbol: str) -> str:
-    # Always with its unit: the leak search treats a number followed by "weeks" as a duration.
-    return symbol if figure.value is None else f"{figure.value:.1f} weeks"
+def _weeks(figure: Figure, measure: str, numbers: Numbers) -> str:
+    return numbers.cell(
+        OUTCOMES_TABLE, _key(measure), "value", figure.value, lambda v, _: f"{v:.1f} weeks"
+    )
 
 
 def outcomes_section(inputs: ReportInputs) -> Section | None:
@@ -39,14 +64,17 @@ def outcomes_section(inputs: ReportInputs) -> Section | None:
     published = inputs.tables.get(OUTCOMES_TABLE)
     if published is None or published.is_empty():
         return None
-    symbol = inputs.config.disclosure.symbol
-    target = inputs.config.outcomes.target_weeks
+    numbers = inputs.numbers
+    target = numbers.constant(inputs.config.outcomes.target_weeks, "setting")
     key = key_outcome_figures(published)
-    home, home_ci, ended = _share(key.home, symbol)
-    removal, removal_ci, _ = _share(key.removal, symbol)
-    within, within_ci, _ = _share(key.within_target, symbol)
+    home, home_ci, ended = _share(key.home, _key("home_or_family"), numbers)
+    removal, removal_ci, _ = _share(key.removal, _key("removal"), numbers)
+    within, within_ci, _ = _share(key.within_target, _key("within_target"), numbers)
     rows = tuple(
-        (GROUP_NAMES.get(group, group.replace("_", " ")), *_share(figure, symbol))
+        (
+            numbers.text(GROUP_NAMES.get(group, group.replace("_", " "))),
+            *_share(figure, _key("home_or_family", group), numbers),
+        )
         for group, figure in key.home_by_group.items()
     )
     return Section(
@@ -60,9 +88,11 @@ def outcomes_section(inputs: ReportInputs) -> Section | None:
                 "still open at the extract's end date are counted apart as ongoing."
             ),
             Paragraph(
-                f"Time from issue to final hearing: median {_weeks(key.weeks_median, symbol)}; "
-                f"half of the sets took between {_weeks(key.weeks_q1, symbol)} and "
-                f"{_weeks(key.weeks_q3, symbol)}. {within} ended within the {target}-week "
+                "Time from issue to final hearing: median "
+                f"{_weeks(key.weeks_median, 'weeks_median', numbers)}; half of the sets took "
+                f"between {_weeks(key.weeks_q1, 'weeks_q1', numbers)} and "
+                f"{_weeks(key.weeks_q3, 'weeks_q3', numbers)}. {within} ended within the "
+                f"{target}-week "
                 f"target ({within_ci})."
             ),
             Table(

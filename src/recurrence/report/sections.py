@@ -2,8 +2,10 @@
 
 :data:`SECTIONS` is the ordered list of builders; a later stage adds its section by adding one
 function (``ReportInputs -> Section | None``) to the list. A builder returning None is left out.
-Every number is taken from a released table (see :mod:`recurrence.report.inputs`) and turned
-into text by the formatters of :mod:`recurrence.report.content`.
+Every number is taken from a released table (see :mod:`recurrence.report.inputs`) and written
+through the run's number registry, ``inputs.numbers`` (:mod:`recurrence.report.numbers`): a
+cell with ``numbers.cell(table, key, column, value, fmt)``, a setting or year with
+``numbers.constant``, and labels and free text with ``numbers.text``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from recurrence.contract import REGIONS
-from recurrence.plotting import Curve, forest_plot, rates_over_time, recurrence_curves
-from recurrence.publish import funnel_figure, trend_figure
+from recurrence.plotting import Curve, forest_plot, funnel_plot, rates_over_time, recurrence_curves
+from recurrence.publish import trend_figure
 from recurrence.rates.intervals import funnel_limits
 from recurrence.rates.newborns import ENGLAND_AND_WALES, age_bands
 from recurrence.report.about_sections import (
@@ -41,11 +43,24 @@ from recurrence.report.content import (
     ratio,
 )
 from recurrence.report.inputs import ReportInputs, first_row
+from recurrence.report.numbers import Numbers
 from recurrence.report.outcomes_section import outcomes_section
 from recurrence.survival.cohort import REFERENCE_LEVELS
 from recurrence.survival.estimates import METHOD_AJ, METHOD_KM, OVERALL
 
 Builder = Callable[[ReportInputs], Section | None]
+
+ESTIMATES = "published.recurrence_estimates"
+RATIOS = "published.cox_hazard_ratios"
+RATES = "published.newborn_rates"
+ESTIMATE_KEY = ("group_variable", "group_value", "horizon_years", "method")
+RATE_KEY = ("geography_level", "geography_code", "year", "age_band")
+
+
+def row_key(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    """The key columns of one row (the identity its cells are recorded under)."""
+    return {c: row[c] for c in columns}
+
 
 VARIABLE_NAMES = {
     "age_group": "Mother's age at her first set",
@@ -90,58 +105,77 @@ def one_in_n(estimate: float, lower: float, upper: float) -> int | None:
     return n
 
 
-def _chance_sentence(row: dict[str, Any], who: str, years: int, symbol: str) -> str:
+def _chance_sentence(row: dict[str, Any], who: str, years: str, numbers: Numbers) -> str:
+    key = row_key(row, ESTIMATE_KEY)
+
+    def cell(column: str) -> str:
+        return numbers.cell(ESTIMATES, key, column, row[column], pct)
+
     if row["estimate"] is None:
         return (
-            f"The chance of return within {years} years for {who} is hidden ({symbol}): "
+            f"The chance of return within {years} years for {who} is hidden ({cell('estimate')}): "
             "too few mothers."
         )
     p, lo, hi = row["estimate"], row["ci_lower"], row["ci_upper"]
-    ci = f"95% confidence interval {interval(pct(lo, symbol), pct(hi, symbol))}"
+    ci = f"95% confidence interval {interval(cell('ci_lower'), cell('ci_upper'))}"
     n = one_in_n(p, lo, hi)
-    lead = f"About 1 in {n} {who} ({pct(p, symbol)}" if n else f"{pct(p, symbol)} of {who} ("
-    lead = f"{lead}; {ci})" if n else f"{lead}{ci})"
+    shown = cell("estimate")
+    if n:
+        lead = f"About 1 in {numbers.constant(n, 'derived')} {who} ({shown}; {ci})"
+    else:
+        lead = f"{shown} of {who} ({ci})"
     return f"{lead} returned to court with another set of care proceedings within {years} years."
 
 
 def key_figures(inputs: ReportInputs) -> Section:
     """The headline numbers in plain English."""
-    cfg, symbol = inputs.config, inputs.config.disclosure.symbol
-    estimates = _primary(inputs.tables["published.recurrence_estimates"])
-    years = cfg.recurrence.horizon_years
+    cfg, numbers = inputs.config, inputs.numbers
+    estimates = _primary(inputs.tables[ESTIMATES])
+    horizon = cfg.recurrence.horizon_years
+    years = numbers.constant(horizon, "setting")
     items: list[str] = []
-    overall = first_row(estimates, group_variable=OVERALL, horizon_years=years)
+    overall = first_row(estimates, group_variable=OVERALL, horizon_years=horizon)
     if overall:
-        items.append(_chance_sentence(overall, "mothers", years, symbol))
+        items.append(_chance_sentence(overall, "mothers", years, numbers))
         if overall["n_at_start"] is not None:
+            start = numbers.cell(
+                ESTIMATES,
+                row_key(overall, ESTIMATE_KEY),
+                "n_at_start",
+                overall["n_at_start"],
+                count,
+            )
             items.append(
-                f"These figures follow {count(overall['n_at_start'], symbol)} mothers from their "
-                "first observed set of care proceedings."
+                f"These figures follow {start} mothers from their first observed set of care "
+                "proceedings."
             )
     teen = first_row(
-        estimates, group_variable="age_group", group_value="under 20", horizon_years=years
+        estimates, group_variable="age_group", group_value="under 20", horizon_years=horizon
     )
     if teen:
-        items.append(
-            _chance_sentence(teen, "mothers aged under 20 at their first set", years, symbol)
-        )
+        who = f"mothers {numbers.text('aged under 20')} at their first set"
+        items.append(_chance_sentence(teen, who, years, numbers))
     early = [y for y in cfg.recurrence.report_years if y <= 3]
     if overall and overall["estimate"] and early:
         three = first_row(estimates, group_variable=OVERALL, horizon_years=max(early))
         if three and three["estimate"] is not None:
             share = three["estimate"] / overall["estimate"]
+            first = numbers.constant(max(early), "setting")
+            shown = numbers.cell(
+                ESTIMATES, row_key(three, ESTIMATE_KEY), "estimate", three["estimate"], pct
+            )
             items.append(
-                f"Most returns come early: {pct(three['estimate'], symbol)} of mothers had "
-                f"returned within {max(early)} years: {share:.0%} of the returns seen within "
-                f"{years} years came in the first {max(early)}."
+                f"Most returns come early: {shown} of mothers had returned within {first} years: "
+                f"{numbers.constant(share, 'derived', lambda v, _: f'{v:.0%}')} of the returns "
+                f"seen within {years} years came in the first {first}."
             )
     items += _rate_key_figures(inputs)
     return Section("key-figures", "Key figures", (Bullets(tuple(items)),))
 
 
 def _rate_key_figures(inputs: ReportInputs) -> list[str]:
-    cfg, symbol = inputs.config, inputs.config.disclosure.symbol
-    rates = inputs.tables["published.newborn_rates"]
+    cfg, numbers = inputs.config, inputs.numbers
+    rates = inputs.tables[RATES]
     newborn, _ = age_bands(cfg.rates)
     national = rates.filter(
         (pl.col("geography_code") == ENGLAND_AND_WALES)
@@ -151,17 +185,26 @@ def _rate_key_figures(inputs: ReportInputs) -> list[str]:
     if national.is_empty():
         return ["No England and Wales newborn rate could be published for any year."]
     first, last = national.row(0, named=True), national.row(-1, named=True)
+
+    def cell(row: dict[str, Any], column: str) -> str:
+        return numbers.cell(RATES, row_key(row, RATE_KEY), column, row[column], rate)
+
     items = [
-        f"In {last['year']}, {rate(last['rate_per_10000'], symbol)} newborns ({newborn} old) "
-        f"per 10,000 live births in England and Wales were subject to care proceedings (95% "
-        "confidence interval "
-        f"{interval(rate(last['ci_lower'], symbol), rate(last['ci_upper'], symbol))}),"
-        f" against {rate(first['rate_per_10000'], symbol)} in {first['year']}."
+        f"In {numbers.constant(last['year'], 'year')}, {cell(last, 'rate_per_10000')} newborns "
+        f"({numbers.text(newborn)} old) per 10,000 live births in England and Wales were subject "
+        "to care proceedings (95% confidence interval "
+        f"{interval(cell(last, 'ci_lower'), cell(last, 'ci_upper'))}),"
+        f" against {cell(first, 'rate_per_10000')} in {numbers.constant(first['year'], 'year')}."
     ]
     return items
 
 
-def estimate_curves(estimates: pl.DataFrame, variable: str, years: tuple[int, ...]) -> list[Curve]:
+def estimate_curves(
+    estimates: pl.DataFrame,
+    variable: str,
+    years: tuple[int, ...],
+    numbers: Numbers | None = None,
+) -> list[Curve]:
     """Curves for :func:`recurrence.plotting.recurrence_curves` from published estimates.
 
     Parameters
@@ -172,6 +215,9 @@ def estimate_curves(estimates: pl.DataFrame, variable: str, years: tuple[int, ..
         ``"all"`` or a covariate such as ``"age_group"``; one curve per level.
     years
         The horizons to draw.
+    numbers
+        The report's registry: when given, numbers at risk are written through it (as text)
+        and the labels recorded as text.
 
     Returns
     -------
@@ -184,14 +230,26 @@ def estimate_curves(estimates: pl.DataFrame, variable: str, years: tuple[int, ..
         by = {r["horizon_years"]: r for r in group.iter_rows(named=True)}
         rows = [by.get(y, {}) for y in years]
         label = "All mothers" if variable == OVERALL else level_name(variable, str(value))
+        label = label[:1].upper() + label[1:]
+        at_risk: tuple[int | str | None, ...] = tuple(r.get("n_at_risk") for r in rows)
+        if numbers is not None:
+            numbers.text(label)
+            at_risk = tuple(
+                numbers.cell(
+                    ESTIMATES, row_key(r, ESTIMATE_KEY), "n_at_risk", r["n_at_risk"], count
+                )
+                if r
+                else numbers.symbol
+                for r in rows
+            )
         out.append(
             Curve(
-                label=label[:1].upper() + label[1:],
+                label=label,
                 years=years,
                 estimate=tuple(r.get("estimate") for r in rows),
                 lower=tuple(r.get("ci_lower") for r in rows),
                 upper=tuple(r.get("ci_upper") for r in rows),
-                at_risk=tuple(r.get("n_at_risk") for r in rows),
+                at_risk=at_risk,
             )
         )
     return sorted(out, key=lambda c: c.label) if variable != OVERALL else out
@@ -199,12 +257,14 @@ def estimate_curves(estimates: pl.DataFrame, variable: str, years: tuple[int, ..
 
 def recurrence_section(inputs: ReportInputs) -> Section:
     """Curves of the chance of return, overall and by age group and region, and a table."""
-    cfg, symbol = inputs.config, inputs.config.disclosure.symbol
-    estimates = _primary(inputs.tables["published.recurrence_estimates"])
+    cfg, numbers = inputs.config, inputs.numbers
+    symbol = numbers.symbol
+    estimates = _primary(inputs.tables[ESTIMATES])
     years = tuple(cfg.recurrence.report_years)
-    overall = estimate_curves(estimates, OVERALL, years)
+    overall = estimate_curves(estimates, OVERALL, years, numbers)
+    shown_years = ", ".join(numbers.constant(y, "setting") for y in years)
     note = (
-        f"Points are the published horizons ({', '.join(map(str, years))} years), joined by "
+        f"Points are the published horizons ({shown_years} years), joined by "
         f"lines; shading is the 95% confidence interval; {symbol} and gaps are hidden values."
     )
     blocks: list[Block] = [
@@ -219,7 +279,7 @@ def recurrence_section(inputs: ReportInputs) -> Section:
         ("age_group", "recurrence_by_age", "mother's age at her first set"),
         ("region_code", "recurrence_by_region", "region"),
     ):
-        curves = estimate_curves(estimates, variable, years)
+        curves = estimate_curves(estimates, variable, years, numbers)
         if variable != OVERALL:
             curves = overall + curves
         fig = recurrence_curves(
@@ -244,7 +304,7 @@ def recurrence_section(inputs: ReportInputs) -> Section:
     ):
         if row["horizon_years"] != cfg.recurrence.horizon_years:
             continue
-        group = (
+        group = numbers.text(
             "All mothers"
             if row["group_variable"] == OVERALL
             else (
@@ -252,23 +312,30 @@ def recurrence_section(inputs: ReportInputs) -> Section:
                 f"{level_name(row['group_variable'], row['group_value'])}"
             )
         )
+        key = row_key(row, ESTIMATE_KEY)
+
+        def cell(column: str, fmt=pct, row=row, key=key) -> str:
+            return numbers.cell(ESTIMATES, key, column, row[column], fmt)
+
         rows.append(
             (
                 group,
-                pct(row["estimate"], symbol),
-                interval(pct(row["ci_lower"], symbol), pct(row["ci_upper"], symbol)),
-                count(row["n_at_start"], symbol),
-                count(row["n_events"], symbol),
+                cell("estimate"),
+                interval(cell("ci_lower"), cell("ci_upper")),
+                cell("n_at_start", count),
+                cell("n_events", count),
             )
         )
     rows.sort(key=lambda r: (r[0] != "All mothers", r[0]))
+    horizon = numbers.constant(cfg.recurrence.horizon_years, "setting")
+    min_cell = numbers.constant(cfg.disclosure.min_cell, "setting")
     blocks.append(
         Table(
-            f"Chance of return within {cfg.recurrence.horizon_years} years, by group",
+            f"Chance of return within {horizon} years, by group",
             ("Group", "Returned", "95% confidence interval", "Mothers", "Returns"),
             tuple(rows),
             note=f"{symbol}: hidden to protect confidentiality (fewer than "
-            f"{cfg.disclosure.min_cell} mothers or returns, or needed to protect such a group).",
+            f"{min_cell} mothers or returns, or needed to protect such a group).",
         )
     )
     return Section("recurrence", "How many mothers return to court, and how soon", tuple(blocks))
@@ -276,26 +343,33 @@ def recurrence_section(inputs: ReportInputs) -> Section:
 
 def cox_section(inputs: ReportInputs) -> Section:
     """The Cox model's hazard ratios as a forest plot and a table."""
-    symbol = inputs.config.disclosure.symbol
-    ratios = inputs.tables["published.cox_hazard_ratios"]
+    numbers = inputs.numbers
+    symbol = numbers.symbol
+    ratios = inputs.tables[RATIOS]
     labels, hr, lo, hi, heads, rows = [], [], [], [], [], []
     for (variable,), part in ratios.group_by("variable", maintain_order=True):
         ref = REFERENCE_LEVELS.get(str(variable), "")
-        labels.append(
-            f"{VARIABLE_NAMES.get(str(variable), variable)} (vs {level_name(str(variable), ref)})"
-        )
+        name = numbers.text(VARIABLE_NAMES.get(str(variable), str(variable)))
+        against = numbers.text(level_name(str(variable), ref))
+        labels.append(f"{name} (vs {against})")
         hr.append(None), lo.append(None), hi.append(None), heads.append(True)
         for r in part.iter_rows(named=True):
-            labels.append(f"  {level_name(str(variable), r['level'])}")
+            level = numbers.text(level_name(str(variable), r["level"]))
+            labels.append(f"  {level}")
             hr.append(r["hazard_ratio"]), lo.append(r["ci_lower"]), hi.append(r["ci_upper"])
             heads.append(False)
+            key = {"variable": variable, "level": r["level"]}
+
+            def cell(column: str, fmt=ratio, r=r, key=key) -> str:
+                return numbers.cell(RATIOS, key, column, r[column], fmt)
+
             rows.append(
                 (
-                    VARIABLE_NAMES.get(str(variable), str(variable)),
-                    f"{level_name(str(variable), r['level'])} vs {level_name(str(variable), ref)}",
-                    ratio(r["hazard_ratio"], symbol),
-                    interval(ratio(r["ci_lower"], symbol), ratio(r["ci_upper"], symbol)),
-                    p_value(r["p_value"], symbol),
+                    name,
+                    f"{level} vs {against}",
+                    cell("hazard_ratio"),
+                    interval(cell("ci_lower"), cell("ci_upper")),
+                    cell("p_value", p_value),
                 )
             )
     fig = forest_plot(
@@ -332,10 +406,12 @@ def cox_section(inputs: ReportInputs) -> Section:
     )
 
 
-def outliers(published: pl.DataFrame, *, age_band: str) -> tuple[str, list[tuple[str, str, str]]]:
+def outliers(
+    published: pl.DataFrame, *, age_band: str
+) -> tuple[str, list[tuple[str, float, str, str]]]:
     """Local authorities outside the 99.8% funnel limits in the latest year (published only).
 
-    Returns the year and, for each outlier, its name, rate and "above" or "below".
+    Returns the year and, for each outlier, its name, rate, "above" or "below", and its code.
     """
     part = published.filter(pl.col("age_band") == age_band)
     if part.is_empty():
@@ -361,16 +437,61 @@ def outliers(published: pl.DataFrame, *, age_band: str) -> tuple[str, list[tuple
                     r["geography_name"],
                     r["rate_per_10000"],
                     "above" if r["rate_per_10000"] > high else "below",
+                    r["geography_code"],
                 )
             )
     return year, out
 
 
+def _funnel(published: pl.DataFrame, newborn: str, numbers: Numbers) -> Figure:
+    """The funnel plot of :func:`recurrence.publish.funnel_figure`, its numbers from the registry.
+
+    Only authorities whose count is published are drawn (a point's position gives its count
+    back); without a published England and Wales rate there is no target, no limits and no
+    number in the legend.
+    """
+    latest = published.filter(pl.col("age_band") == newborn)
+    year = latest.sort("year")["year"][-1] if not latest.is_empty() else None
+    latest = latest.filter(pl.col("year") == year)
+    national = first_row(
+        latest, geography_level="england_and_wales", geography_code=ENGLAND_AND_WALES
+    )
+    areas = latest.filter(pl.col("geography_level") == "local_authority")
+    shown = areas.filter(~pl.col("suppressed"))
+    target = national["rate_per_10000"] if national else None
+    shown_year = "" if year is None else numbers.constant(year, "year")
+    title = f"Newborns in care proceedings per 10,000 live births, local authorities, {shown_year}"
+    target_text = None
+    if target is None:
+        shown = shown.clear()
+        title += " (national rate suppressed: not drawn)"
+    else:
+        target_text = numbers.cell(
+            RATES, row_key(national, RATE_KEY), "rate_per_10000", target, rate
+        )
+    hidden = areas.height - shown.height
+    return funnel_plot(
+        shown["children"].to_list(),
+        shown["live_births"].cast(pl.Float64).to_list(),
+        pooled_rate=target,
+        labels=numbers.texts(shown["geography_name"].to_list()),
+        title=title,
+        hidden_count=hidden,
+        hidden_text=numbers.constant(hidden, "areas") if hidden else None,
+        target_label="England and Wales rate",
+        target_text=target_text,
+    )
+
+
 def rates_section(inputs: ReportInputs) -> Section:
     """Newborn and infant rates by region over time, and the funnel plot of authorities."""
-    cfg, symbol = inputs.config, inputs.config.disclosure.symbol
-    published = inputs.tables["published.newborn_rates"]
+    cfg, numbers = inputs.config, inputs.numbers
+    symbol = numbers.symbol
+    published = inputs.tables[RATES]
     newborn, infant = age_bands(cfg.rates)
+    numbers.texts((newborn, infant))
+    # Area names are labels of the figures' legends and of the tables.
+    numbers.texts(published["geography_name"].unique().to_list())
     blocks: list[Block] = [
         Paragraph(
             f"Newborns are children {newborn} old, and infants children {infant} old, when "
@@ -395,47 +516,73 @@ def rates_section(inputs: ReportInputs) -> Section:
             "95% and 99.8% limits around the England and Wales rate. Authorities with "
             "hidden counts are left out.",
             "Funnel plot of local authority newborn rates.",
-            funnel_figure(published, cfg),
+            _funnel(published, newborn, numbers),
         ),
     ]
     year, found = outliers(published, age_band=newborn)
+    shown_year = numbers.constant(year, "year") if year != "" else ""
     if found:
         blocks.append(
             Table(
-                f"Local authorities outside the 99.8% limits, {year}",
+                f"Local authorities outside the 99.8% limits, {shown_year}",
                 (
                     "Local authority",
                     "Newborns per 10,000 live births",
                     "Compared with England and Wales",
                 ),
-                tuple((n, rate(r, symbol), side) for n, r, side in sorted(found)),
+                tuple(
+                    (
+                        numbers.text(name),
+                        numbers.cell(
+                            RATES,
+                            {
+                                "geography_level": "local_authority",
+                                "geography_code": code,
+                                "year": year,
+                                "age_band": newborn,
+                            },
+                            "rate_per_10000",
+                            value,
+                            rate,
+                        ),
+                        side,
+                    )
+                    for name, value, side, code in sorted(found)
+                ),
             )
         )
     else:
         blocks.append(
             Paragraph(
-                f"No local authority with a published rate lies outside the 99.8% limits in {year}."
+                "No local authority with a published rate lies outside the 99.8% limits in "
+                f"{shown_year}."
             )
         )
     latest = published.filter(
         (pl.col("geography_level") != "local_authority") & (pl.col("year") == year)
     ).sort("geography_level", "geography_name", "age_band")
-    rows = tuple(
-        (
-            r["geography_name"],
-            r["age_band"],
-            count(r["children"], symbol),
-            count(r["live_births"], symbol),
-            rate(r["rate_per_10000"], symbol),
-            interval(rate(r["ci_lower"], symbol), rate(r["ci_upper"], symbol)),
+    rows = []
+    for r in latest.iter_rows(named=True):
+        key = row_key(r, RATE_KEY)
+
+        def cell(column: str, fmt=rate, r=r, key=key) -> str:
+            return numbers.cell(RATES, key, column, r[column], fmt)
+
+        rows.append(
+            (
+                numbers.text(r["geography_name"]),
+                numbers.text(r["age_band"]),
+                cell("children", count),
+                cell("live_births", count),
+                cell("rate_per_10000"),
+                interval(cell("ci_lower"), cell("ci_upper")),
+            )
         )
-        for r in latest.iter_rows(named=True)
-    )
     blocks.append(
         Table(
-            f"Rates per 10,000 live births, {year}",
+            f"Rates per 10,000 live births, {shown_year}",
             ("Area", "Age", "Children", "Live births", "Rate", "95% confidence interval"),
-            rows,
+            tuple(rows),
             note=f"{symbol}: hidden to protect confidentiality.",
         )
     )
@@ -483,11 +630,14 @@ def build_report(inputs: ReportInputs, sections: Iterable[Builder] | None = None
     built = tuple(s for s in (b(inputs) for b in (SECTIONS if sections is None else sections)) if s)
     info = inputs.tables["audit.extract_info"]
     end = str(info["extract_end_date"][0]) if info.height else "unknown"
+    numbers = inputs.numbers
     return Report(
         title="Recurrent care proceedings and newborns in care proceedings",
-        subtitle=f"Run {inputs.run_id}, extract ending {end}, "
-        f"built {inputs.created:%d %B %Y %H:%M} UTC",
+        subtitle=f"Run {numbers.text(inputs.run_id)}, extract ending {numbers.text(end)}, "
+        f"built {numbers.text(f'{inputs.created:%d %B %Y %H:%M}')} UTC",
         sections=built,
         run_id=inputs.run_id,
         symbol=inputs.config.disclosure.symbol,
+        meta={"built": inputs.created.isoformat()},
+        numbers=numbers,
     )
