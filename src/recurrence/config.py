@@ -47,6 +47,11 @@ class IngestConfig:
     care_application_types: tuple[str, ...]
     earliest_issue_date: dt.date
     earliest_birth_year_month: str
+    max_end_date_gap_days: int = 730
+    plausible_mother_age_min: int = 12
+    plausible_mother_age_max: int = 60
+    plausible_years_before_end: int = 25
+    plausible_cases_per_mother: int = 15
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,104 @@ class ExtractInfo:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise unreadable_file(path, exc) from None
     return digest.hexdigest()
+
+
+def unreadable_file(path: Path, exc: BaseException) -> ExtractError:
+    """The one-line error for a table file that exists but cannot be opened or read.
+
+    The library's own message is not echoed (a reader's message may quote a value from the
+    file); only the kind of failure is named.
+    """
+    if isinstance(exc, PermissionError):
+        return ExtractError(
+            str(path),
+            "the file cannot be opened: permission denied.",
+            "Give the user that runs recurrence read permission on the file "
+            "(or copy the extract to a folder it can read).",
+        )
+    return ExtractError(
+        str(path),
+        f"the file cannot be read ({type(exc).__name__}).",
+        "Check that it is a complete, readable copy of the table; export it again if not.",
+    )
+
+
+def _table_file(directory: Path, name: str) -> Path | None:
+    """The file ``name`` in the extract folder, None if absent; an error if it is not a file.
+
+    A directory, a FIFO or a symbolic link that cannot be followed (a loop, or pointing at
+    nothing) in place of a table file is an error naming it, not a missing table.
+    """
+    path = directory / name
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise ExtractError(
+                str(path),
+                "the file is a symbolic link that cannot be followed (it points at itself, "
+                "at a loop of links or at nothing).",
+                "Replace the link with the file itself, or point it at the table's file.",
+            ) from None
+    try:
+        exists = path.exists()
+        regular = path.is_file()
+    except OSError as exc:
+        raise unreadable_file(path, exc) from None
+    if not exists:
+        return None
+    if not regular:
+        what = "a folder" if path.is_dir() else "not a regular file (a pipe, socket or device)"
+        raise ExtractError(
+            str(path),
+            f"the table's file is {what}.",
+            "Put the table's CSV or Parquet file itself at this path.",
+        )
+    return path
+
+
+def check_end_date(info: ExtractInfo, latest: dt.date | None, max_gap_days: int) -> None:
+    """Refuse an ``extract_end_date`` that cannot be true.
+
+    Parameters
+    ----------
+    info
+        The extract.
+    latest
+        The latest issue or final hearing date among the loaded cases (None when none loaded).
+    max_gap_days
+        ``ingest.max_end_date_gap_days``: how far the end date may lie after ``latest``.
+
+    Raises
+    ------
+    ExtractError
+        If the end date is after today, or more than ``max_gap_days`` after ``latest``.
+    """
+    toml_path = info.directory / EXTRACT_TOML
+    end = info.extract_end_date
+    if end > dt.date.today():
+        raise ExtractError(
+            str(toml_path),
+            "extract_end_date is in the future (after the day this run started), so follow-up "
+            "after today would be counted as time in which no mother returned.",
+            "Set extract_end_date to the last day the extract covers.",
+        )
+    if latest is not None and (end - latest).days > max_gap_days:
+        raise ExtractError(
+            str(toml_path),
+            f"extract_end_date is {(end - latest).days} days after the latest issue or final "
+            f"hearing date in cases, more than ingest.max_end_date_gap_days = {max_gap_days}; "
+            "follow-up would run on long after the data stop.",
+            "Set extract_end_date to the last day the extract covers (or raise "
+            "ingest.max_end_date_gap_days if the extract really has no proceedings that late).",
+        )
 
 
 def _end_date(value: object, toml_path: Path) -> dt.date:
@@ -99,8 +193,9 @@ def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractIn
     Raises
     ------
     ExtractError
-        If the folder or ``extract.toml`` is missing or invalid, a required table has no file, or
-        a table has both a CSV and a Parquet file.
+        If the folder or ``extract.toml`` is missing or invalid, ``extract_end_date`` is in the
+        future, a required table has no file, a table has both a CSV and a Parquet file, or a
+        table's file is a folder, a pipe, a broken symbolic link or cannot be read.
     """
     directory = Path(extract_dir)
     if not directory.is_dir():
@@ -118,7 +213,11 @@ def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractIn
             "(see docs/data_contract.md).",
         )
     try:
-        meta = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        text = toml_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise unreadable_file(toml_path, exc) from None
+    try:
+        meta = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ExtractError(
             str(toml_path),
@@ -149,8 +248,9 @@ def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractIn
     sha: dict[str, str] = {}
     size: dict[str, int] = {}
     for table in TABLES:
-        found = [directory / f"{table.name}.{fmt}" for fmt in FORMATS]
-        found = [p for p in found if p.is_file()]
+        found = [
+            p for fmt in FORMATS if (p := _table_file(directory, f"{table.name}.{fmt}")) is not None
+        ]
         if len(found) > 1:
             raise ExtractError(
                 str(directory / table.name),
@@ -173,8 +273,11 @@ def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractIn
         formats[table.name] = path.suffix.lstrip(".")
         if checksums:
             sha[table.name] = _sha256(path)
-        size[table.name] = path.stat().st_size
-    return ExtractInfo(
+        try:
+            size[table.name] = path.stat().st_size
+        except OSError as exc:
+            raise unreadable_file(path, exc) from None
+    info = ExtractInfo(
         directory=directory,
         extract_end_date=end,
         source=source,
@@ -184,6 +287,8 @@ def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractIn
         sha256=sha,
         size=size,
     )
+    check_end_date(info, None, 0)
+    return info
 
 
 def record_extract_info(con: duckdb.DuckDBPyConnection, info: ExtractInfo) -> None:

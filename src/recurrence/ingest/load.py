@@ -11,7 +11,12 @@ import pyarrow as pa
 from recurrence.config import IngestConfig
 from recurrence.contract import TABLES, TABLES_BY_NAME, Table
 from recurrence.errors import ExtractError
-from recurrence.ingest.extract import ExtractInfo, read_extract_info, record_extract_info
+from recurrence.ingest.extract import (
+    ExtractInfo,
+    check_end_date,
+    read_extract_info,
+    record_extract_info,
+)
 from recurrence.ingest.read import SOURCE_PROBLEM, SOURCE_ROW, load_raw_table, quote_ident
 from recurrence.ingest.rules import (
     EXPECTED,
@@ -143,6 +148,7 @@ def _rule_params(info: ExtractInfo, config: IngestConfig) -> dict[str, object]:
     return {
         "extract_end_date": end,
         "extract_end_month": f"{end.year:04d}-{end.month:02d}",
+        "extract_end_year": end.year,
         "earliest_issue_date": config.earliest_issue_date,
         "earliest_birth_year_month": config.earliest_birth_year_month,
     }
@@ -388,7 +394,8 @@ def validate_table(
     ------
     ExtractError
         If a whole date, year-month, boolean or integer column is in the wrong format (no value
-        parses although values exist).
+        parses although values exist), or (for ``cases``) ``extract_end_date`` lies more than
+        ``ingest.max_end_date_gap_days`` after the latest issue or final hearing date.
     """
     table = TABLES_BY_NAME[table_name]
     source_file = info.file_name(table_name)
@@ -413,6 +420,12 @@ def validate_table(
         if table_name == "case_people":
             _unknown_case_problems(con)
         _delete_quarantined(con, building)
+        if table_name == "cases":
+            latest = con.execute(
+                "select max(greatest(issue_date, coalesce(final_hearing_date, issue_date))) "
+                f"from {building}"
+            ).fetchone()
+            check_end_date(info, latest[0] if latest else None, config.max_end_date_gap_days)
         rows_read = _scalar(con, f"select count(*) from raw.{quote_ident(table_name)}")
         rows_loaded = _scalar(con, f"select count(*) from {building}")
         rows_quarantined = _scalar(con, f"select count(distinct source_row) from {_PROBLEMS}")

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from recurrence.contract import TABLES_BY_NAME
 from recurrence.errors import ExtractError
-from recurrence.ingest.extract import ExtractInfo
+from recurrence.ingest.extract import ExtractInfo, unreadable_file
 
 log = logging.getLogger(__name__)
 
@@ -285,9 +285,14 @@ def _python_records(path: Path, names: list[str]) -> Iterator[tuple[list[str], l
                 record: list[str] | None = next(reader)
             except StopIteration:
                 break
-            except csv.Error:
+            except csv.Error as exc:
                 record = None
-                error = "a quoted field is not closed properly or has text after its closing quote"
+                error = (
+                    f"a field is longer than {csv.field_size_limit():,} characters, far longer "
+                    "than any value of the contract (a quote or line break may be missing)"
+                    if "field limit" in str(exc)
+                    else "a quoted field is not closed properly or has text after its closing quote"
+                )
             taken = lines.taken
             if not header_done:
                 header_done = True
@@ -534,6 +539,30 @@ def load_raw_table(
     if path is None:
         names = [c.name for c in table.columns]
         return _create_raw(con, table_name, _python_reader_empty(names))
+    try:
+        return _load_file(con, info, table_name, path, force_python_reader)
+    except _READ_ERRORS as exc:
+        # Whatever else a reader raises on an odd file is still a problem of that file.
+        raise unreadable_file(path, exc) from None
+
+
+_READ_ERRORS = (
+    OSError,
+    UnicodeError,
+    csv.Error,
+    duckdb.Error,
+    pl.exceptions.PolarsError,
+    pa.ArrowException,
+)
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    info: ExtractInfo,
+    table_name: str,
+    path: Path,
+    force_python_reader: bool,
+) -> int:
     if info.formats.get(table_name) == "parquet":
         reader, _ = _parquet_reader(path, table_name)
         try:

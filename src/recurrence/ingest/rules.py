@@ -14,6 +14,8 @@ from recurrence.ingest.read import quote_ident
 
 BOOLEAN_TRUE = ("true", "1", "t", "yes")
 BOOLEAN_FALSE = ("false", "0", "f", "no")
+# Published live-birth denominators before this year are not plausible for any extract.
+EARLIEST_LIVE_BIRTHS_YEAR = 1900
 # Dates that must not lie after the extract end date.
 DATE_SANITY_COLUMNS = ("issue_date", "final_hearing_date", "birth_date", "baby_birth_date")
 SQL_TYPES = {
@@ -156,6 +158,17 @@ def column_rules(table: Table) -> list[Rule]:
             rules.append(
                 Rule("required", name, f"{value} is null", f"{name} is missing: it is required")
             )
+        if column.kind in ("string", "code"):
+            # Typed columns need no such rule: a control character makes them fail to parse.
+            rules.append(
+                Rule(
+                    "control_character",
+                    name,
+                    f"regexp_matches({value}, '[\\x00-\\x1f\\x7f]')",
+                    f"{name} holds a control character (such as a NUL byte, a tab or a line "
+                    "break), which no value of the contract has",
+                )
+            )
         if column.kind == "date":
             rules.append(
                 Rule(
@@ -268,6 +281,25 @@ def column_rules(table: Table) -> list[Rule]:
                 "final_hearing_date",
                 f"{t('final_hearing_date')} < {t('issue_date')}",
                 "final_hearing_date is before issue_date",
+            )
+        )
+    if table.name == "live_births":
+        rules.append(
+            Rule(
+                "impossible_year",
+                "year",
+                f"{t('year')} < {EARLIEST_LIVE_BIRTHS_YEAR} or {t('year')} > $extract_end_year",
+                f"year is not a calendar year from {EARLIEST_LIVE_BIRTHS_YEAR} to the year of the "
+                "extract end date (extract_end_date in extract.toml)",
+            )
+        )
+        rules.append(
+            Rule(
+                "zero_count",
+                "live_births",
+                f"{t('live_births')} = 0",
+                "live_births is 0: a region has live births every year, and a rate cannot be "
+                "divided by 0",
             )
         )
     if "issue_date" in names:
