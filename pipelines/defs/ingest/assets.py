@@ -7,7 +7,13 @@ import dagster as dg
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
 from recurrence.contract import TABLES, Table
-from recurrence.ingest import load_raw_table, read_extract_info, record_extract_info, validate_table
+from recurrence.ingest import (
+    build_plausibility,
+    load_raw_table,
+    read_extract_info,
+    record_extract_info,
+    validate_table,
+)
 
 GROUP = "ingest"
 EXTRACT_INFO = dg.AssetKey(["audit", "extract_info"])
@@ -102,3 +108,31 @@ def _staging_asset(table: Table) -> dg.AssetsDefinition:
 
 raw_assets = [_raw_asset(t) for t in TABLES]
 staging_assets = [_staging_asset(t) for t in TABLES]
+
+
+PLAUSIBILITY = dg.AssetKey(["audit", "plausibility"])
+
+
+@dg.asset(
+    key=PLAUSIBILITY,
+    group_name=GROUP,
+    deps=[EXTRACT_INFO, *(dg.AssetKey(["staging", t.name]) for t in TABLES)],
+)
+def plausibility(recurrence: RecurrenceResource) -> dg.MaterializeResult:
+    """Legal but implausible values, counted by rule; no row is dropped or changed.
+
+    A mother under or over the plausible age at a birth, a child born after its set's issue
+    date, dates long before the extract end, a mother in very many sets: limits are the
+    ``ingest.plausible_*`` settings. Only counts are stored, never an identifier.
+    """
+    config = recurrence.load()
+    with recurrence.connect() as con:
+        counts = build_plausibility(con, config.ingest)
+    return dg.MaterializeResult(
+        metadata={
+            "rows_flagged": sum(c.rows_flagged for c in counts),
+            "by_rule": dg.MetadataValue.json(
+                {f"{c.rule} ({c.table_name}.{c.column_name})": c.rows_flagged for c in counts}
+            ),
+        }
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.defs.ingest.assets import PLAUSIBILITY
 from pipelines.defs.resources import RecurrenceResource
 from recurrence.audit import (
     count_duplicate_keys,
@@ -12,6 +13,7 @@ from recurrence.audit import (
     recount_accounting,
 )
 from recurrence.contract import CASE_PEOPLE, TABLES, Table
+from recurrence.ingest.plausibility import flagged_counts
 
 ROWS_ACCOUNTED_FOR = "rows_accounted_for"
 KEYS_UNIQUE = "keys_unique"
@@ -83,3 +85,23 @@ def case_people_cases_exist(recurrence: RecurrenceResource) -> dg.AssetCheckResu
 
 
 table_checks = [check for t in TABLES for check in _table_checks(t)]
+
+
+@dg.asset_check(
+    asset=PLAUSIBILITY,
+    name="no_implausible_values",
+    blocking=False,
+    description=(
+        "Warns (never blocks) when audit.plausibility flags any value; the rows stay loaded "
+        "and the counts are shown in the report."
+    ),
+)
+def no_implausible_values(recurrence: RecurrenceResource) -> dg.AssetCheckResult:
+    """Warn when any plausibility rule flags a value."""
+    with recurrence.connect() as con:
+        flagged = flagged_counts(con)
+    return dg.AssetCheckResult(
+        passed=not flagged,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"flagged": dg.MetadataValue.json(flagged)},
+    )

@@ -17,6 +17,7 @@ from recurrence.ingest.extract import (
     read_extract_info,
     record_extract_info,
 )
+from recurrence.ingest.plausibility import build_plausibility
 from recurrence.ingest.read import SOURCE_PROBLEM, SOURCE_ROW, load_raw_table, quote_ident
 from recurrence.ingest.rules import (
     EXPECTED,
@@ -459,7 +460,7 @@ def validate_table(
 def ingest_extract(
     con: duckdb.DuckDBPyConnection, extract_dir: Path, config: IngestConfig
 ) -> list[TableAccounting]:
-    """Read, record, load and validate every table of an extract, in contract order.
+    """Read, record, load and validate every table of an extract, then count implausible values.
 
     Parameters
     ----------
@@ -486,4 +487,5 @@ def ingest_extract(
     for table in TABLES:
         load_raw_table(con, info, table.name)
         results.append(validate_table(con, info, table.name, config))
+    build_plausibility(con, config)
     return results
