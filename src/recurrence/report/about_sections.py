@@ -148,8 +148,45 @@ def data_section(inputs: ReportInputs) -> Section:
                 "cannot be worked out.",
             )
         )
+    blocks += _plausibility_blocks(inputs)
     blocks += _linkage_blocks(inputs)
     return Section("data", "Data and linkage", tuple(blocks))
+
+
+def _plausibility_blocks(inputs: ReportInputs) -> list[Block]:
+    """Legal but implausible values, counted by rule (audit.plausibility); none was dropped."""
+    frame = inputs.tables.get("audit.plausibility")
+    if frame is None or frame.is_empty():
+        return []
+    symbol, min_cell = inputs.config.disclosure.symbol, inputs.config.disclosure.min_cell
+    rows = list(frame.iter_rows(named=True))
+    # Each count is a separate cell, not part of a total, so only small counts are hidden; a
+    # zero (nothing implausible) reveals nobody and is shown.
+    shown: dict[str, int | None] = {str(i): 0 for i, r in enumerate(rows) if not r["rows_flagged"]}
+    shown |= safe_counts(
+        {str(i): r["rows_flagged"] for i, r in enumerate(rows) if r["rows_flagged"]},
+        None,
+        min_cell=min_cell,
+    )
+    return [
+        Table(
+            "Implausible but legal values (kept, not quarantined)",
+            ("Table", "Column", "Rule", "Counted", "Number"),
+            tuple(
+                (
+                    r["table_name"],
+                    r["column_name"],
+                    r["limit_text"],
+                    r["counted_unit"],
+                    count(shown[str(i)], symbol),
+                )
+                for i, r in enumerate(rows)
+            ),
+            note="These values pass the data contract but are unlikely to be true; every such "
+            "row stays in the analysis. Limits are the ingest.plausible_* settings. "
+            f"{symbol}: fewer than {min_cell}.",
+        )
+    ]
 
 
 LINKAGE_MEASURES = {

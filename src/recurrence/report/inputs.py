@@ -34,7 +34,7 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "audit.ingest_accounting",
     "linkage.summary",
 )
-OPTIONAL_TABLES: tuple[str, ...] = ("linkage.quality", "published.outcomes")
+OPTIONAL_TABLES: tuple[str, ...] = ("linkage.quality", "published.outcomes", "audit.plausibility")
 #: Packages whose versions are recorded in the provenance section.
 PACKAGES: tuple[str, ...] = (
     "recurrence",
