@@ -106,7 +106,8 @@ def test_very_long_unquoted_field_gets_the_right_reason(tmp_path, python):
     info = read_extract_info(folder)
     load_raw_table(con, info, "cases", force_python_reader=python)
     problems = con.execute("select source_problem from raw.cases order by source_row").fetchall()
-    assert problems[0][0] is None and problems[2][0] is None
+    assert problems[0][0] is None
+    assert problems[2][0] is None
     assert "longer than" in problems[1][0]
     assert "quoted field" not in problems[1][0]
 
@@ -202,9 +203,12 @@ def test_unreadable_file(tmp_path, monkeypatch, checksums):
     (folder / "cases.csv").chmod(0)
     _deny(monkeypatch, "cases.csv")
     con = warehouse(tmp_path)
+
+    def read_cases() -> None:
+        load_raw_table(con, read_extract_info(folder, checksums=checksums), "cases")
+
     with pytest.raises(ExtractError) as caught:
-        info = read_extract_info(folder, checksums=checksums)
-        load_raw_table(con, info, "cases")
+        read_cases()
     error = caught.value
     assert error.file.endswith("cases.csv")
     assert "permission denied" in error.problem
