@@ -66,5 +66,31 @@ def test_doc_names_every_rule():
         "duplicate_row",
         "duplicate_key",
         "unknown_case",
+        "control_character",
+        "impossible_year",
+        "zero_count",
     ):
         assert f"| `{rule}` |" in text
+
+
+def test_doc_names_every_plausibility_rule_and_setting():
+    from recurrence.config import load_config
+
+    text = DOC.read_text(encoding="utf-8")
+    ingest = load_config().ingest
+    for rule in (
+        "mother_age_under_min",
+        "mother_age_over_max",
+        "child_born_after_issue",
+        "long_before_end",
+        "mother_in_many_cases",
+    ):
+        assert f"| `{rule}` |" in text
+    for setting in (
+        "plausible_mother_age_min",
+        "plausible_mother_age_max",
+        "plausible_years_before_end",
+        "plausible_cases_per_mother",
+    ):
+        assert f"`{setting}` ({getattr(ingest, setting)})" in text
+    assert f"(default {ingest.max_end_date_gap_days}," in text
