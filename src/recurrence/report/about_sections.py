@@ -158,6 +158,7 @@ def _plausibility_blocks(inputs: ReportInputs) -> list[Block]:
     frame = inputs.tables.get("audit.plausibility")
     if frame is None or frame.is_empty():
         return []
+    numbers = inputs.numbers
     symbol, min_cell = inputs.config.disclosure.symbol, inputs.config.disclosure.min_cell
     rows = list(frame.iter_rows(named=True))
     # Each count is a separate cell, not part of a total, so only small counts are hidden; a
@@ -174,17 +175,27 @@ def _plausibility_blocks(inputs: ReportInputs) -> list[Block]:
             ("Table", "Column", "Rule", "Counted", "Number"),
             tuple(
                 (
-                    r["table_name"],
-                    r["column_name"],
-                    r["limit_text"],
-                    r["counted_unit"],
-                    count(shown[str(i)], symbol),
+                    numbers.text(r["table_name"]),
+                    numbers.text(r["column_name"]),
+                    numbers.text(r["limit_text"]),
+                    numbers.text(r["counted_unit"]),
+                    numbers.cell(
+                        "report.plausibility",
+                        {
+                            "table_name": r["table_name"],
+                            "column_name": r["column_name"],
+                            "rule": r["limit_text"],
+                        },
+                        "rows_flagged",
+                        shown[str(i)],
+                        count,
+                    ),
                 )
                 for i, r in enumerate(rows)
             ),
             note="These values pass the data contract but are unlikely to be true; every such "
             "row stays in the analysis. Limits are the ingest.plausible_* settings. "
-            f"{symbol}: fewer than {min_cell}.",
+            f"{symbol}: fewer than {numbers.constant(min_cell, 'setting')}.",
         )
     ]
 
