@@ -25,8 +25,13 @@ class _ProgressHandler(logging.Handler):
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.event_specific_data
             if not check.passed:
+                label = (
+                    "CHECK WARNING"
+                    if check.severity == dg.AssetCheckSeverity.WARN
+                    else ("CHECK FAILED")
+                )
                 print(
-                    f"  CHECK FAILED  {check.asset_key.to_user_string()}: {check.check_name}",
+                    f"  {label}  {check.asset_key.to_user_string()}: {check.check_name}",
                     file=sys.stderr,
                     flush=True,
                 )

@@ -173,10 +173,12 @@ def _report(result: Any, elapsed: float) -> int:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.event_specific_data
             if not check.passed:
-                ok = False
+                # A warning (e.g. implausible but legal values) is reported, not a failed run.
+                warning = check.severity == dg.AssetCheckSeverity.WARN
+                ok = ok and warning
                 print(
-                    f"  FAILED check {check.check_name} on {check.asset_key.to_user_string()}: "
-                    f"{_plain_metadata(check.metadata)}",
+                    f"  {'WARNING' if warning else 'FAILED'} check {check.check_name} on "
+                    f"{check.asset_key.to_user_string()}: {_plain_metadata(check.metadata)}",
                     file=sys.stderr,
                 )
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
