@@ -22,3 +22,30 @@ class ExtractError(RecurrenceError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{file}: {problem} {fix}")
+
+
+#: Exit status of the ``recurrence`` program for each kind of failure (README "Commands").
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_SETTING = 2
+EXIT_EXTRACT = 3
+EXIT_CHECK = 4
+EXIT_BUSY = 5
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit status for an error: 2 setting, 3 extract, 5 warehouse busy, 4 other data rule.
+
+    Anything that is not a :class:`RecurrenceError` is a bug in the program: 1.
+    """
+    from recurrence.safety import WarehouseBusyError
+
+    if isinstance(exc, ConfigError):
+        return EXIT_SETTING
+    if isinstance(exc, ExtractError):
+        return EXIT_EXTRACT
+    if isinstance(exc, WarehouseBusyError):
+        return EXIT_BUSY
+    if isinstance(exc, RecurrenceError):
+        return EXIT_CHECK
+    return EXIT_INTERNAL
