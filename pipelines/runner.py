@@ -231,6 +231,7 @@ def _log_internal_error(target: Path, run_id: str, step: str, error: Any) -> Pat
     """Append the traceback of a bug to ``<warehouse>.errors.log`` (owner-only: may hold data)."""
     log = target.with_name(target.name + ".errors.log")
     text = error.to_string() if error is not None else "no error recorded"
+    log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with private_umask(), log.open("a", encoding="utf-8") as out:
         out.write(f"--- run {run_id}, step {step}\n{text}\n")
     log.chmod(0o600)
