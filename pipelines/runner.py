@@ -28,7 +28,7 @@ from recurrence.config import (
     load_config,
     path_overrides,
 )
-from recurrence.errors import EXIT_CHECK, EXIT_INTERNAL, EXIT_OK
+from recurrence.errors import EXIT_CHECK, EXIT_INTERNAL, EXIT_OK, exit_code_by_name
 from recurrence.paths import PROJECT_ROOT
 from recurrence.safety import ensure_not_locked, private_umask
 
@@ -183,6 +183,16 @@ def _report(result: Any, elapsed: float, target: Path) -> int:
                             "what to do.",
                         )
                     )
+        elif event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+            # The run could not start (the lock, the repair or the copy): nothing was changed.
+            error = event.event_specific_data.error
+            code = exit_code_by_name(error.cls_name or "") if error is not None else None
+            if code is not None:
+                message = error.message.strip().split(": ", 1)[-1]
+                failures.append((code, message))
+            else:
+                log = _log_internal_error(target, result.run_id, "run start", error)
+                failures.append((EXIT_INTERNAL, _bug(result.run_id, "run start", error, log)))
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             data = event.event_specific_data
             step = (event.step_key or "").replace("__", "/")
@@ -198,15 +208,7 @@ def _report(result: Any, elapsed: float, target: Path) -> int:
                 log = _log_internal_error(target, result.run_id, step, data.error)
                 kind = _error_kind(data.error)
                 print(f"  FAILED {step}: internal error ({kind})", file=sys.stderr)
-                failures.append(
-                    (
-                        EXIT_INTERNAL,
-                        f"internal error in {step} ({kind}): this is a bug in recurrence, not "
-                        f"a problem with your data. Please report run {result.run_id}; the "
-                        f"traceback is in {log} and in the run's log in the Dagster UI. "
-                        "Nothing was committed.",
-                    )
-                )
+                failures.append((EXIT_INTERNAL, _bug(result.run_id, step, data.error, log)))
     if result.success and not failures:
         print(f"recurrence: run {result.run_id} finished in {elapsed:.1f} s", flush=True)
         return EXIT_OK
@@ -218,6 +220,14 @@ def _report(result: Any, elapsed: float, target: Path) -> int:
     code, message = failures[0] if failures else (EXIT_INTERNAL, "the run failed; see its log.")
     print(f"recurrence: {message}", file=sys.stderr, flush=True)
     return code
+
+
+def _bug(run_id: str, step: str, error: Any, log: Path) -> str:
+    return (
+        f"internal error in {step} ({_error_kind(error)}): this is a bug in recurrence, not a "
+        f"problem with your data. Please report run {run_id}; the traceback is in {log} and in "
+        "the run's log in the Dagster UI. Nothing was committed."
+    )
 
 
 def _error_kind(error: Any) -> str:

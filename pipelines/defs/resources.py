@@ -111,25 +111,25 @@ class RecurrenceResource(dg.ConfigurableResource):
         """Lock, repair, clean and copy the warehouse into a private build (module notes)."""
         run = context.run
         run_id = run.run_id if run is not None else "(no run)"
-        with user_errors_as_failure():
-            config = self._configured()
-            target = config.paths.warehouse.resolve()
-            lock = WarehouseLock(target, holder=f"Dagster run {run_id}")
-            lock.acquire()
+        # An error here is raised as it is (not as a step failure): Dagster reports it as the
+        # resource's failure, and `recurrence run` maps its class to an exit status.
+        config = self._configured()
+        target = config.paths.warehouse.resolve()
+        lock = WarehouseLock(target, holder=f"Dagster run {run_id}")
+        lock.acquire()
         self._lock = lock
         try:
-            with user_errors_as_failure():
-                repaired = recover(target, say=_step)
-                if repaired:
-                    say(f"repaired an interrupted commit: {repaired}")
-                if context.instance is not None and run is not None:
-                    _reconcile_dead_runs(context.instance, target, run_id, config.paths.reports)
-                    context.instance.add_run_tags(run_id, {WAREHOUSE_TAG: str(target)})
-                clean_stale(target, config.paths.reports)
-                # Made before the owner-only umask: the reports folder is for publishing.
-                config.paths.reports.mkdir(parents=True, exist_ok=True)
-                self._umask = os.umask(0o077)
-                self._build = begin_build(target)
+            repaired = recover(target, say=_step)
+            if repaired:
+                say(f"repaired an interrupted commit: {repaired}")
+            if context.instance is not None and run is not None:
+                _reconcile_dead_runs(context.instance, target, run_id, config.paths.reports)
+                context.instance.add_run_tags(run_id, {WAREHOUSE_TAG: str(target)})
+            clean_stale(target, config.paths.reports)
+            # Made before the owner-only umask: the reports folder is for publishing.
+            config.paths.reports.mkdir(parents=True, exist_ok=True)
+            self._umask = os.umask(0o077)
+            self._build = begin_build(target)
         except BaseException:
             self._release()
             raise
