@@ -175,10 +175,23 @@ class RecurrenceResource(dg.ConfigurableResource):
 
 
 def _anything_failed(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
-    """Whether a step failed or a blocking check failed in the run so far."""
+    """Whether the run is not a clean success so far.
+
+    That is: a step or a blocking check failed, a step started without succeeding (interrupted),
+    a planned step never succeeded, or the run is being cancelled.
+    """
+    current = instance.get_run_by_id(run.run_id)
+    if current is not None and current.status in (
+        dg.DagsterRunStatus.CANCELING,
+        dg.DagsterRunStatus.CANCELED,
+    ):
+        return True
+    started, succeeded = set(), set()
     records = instance.all_logs(
         run.run_id,
         of_type={
+            dg.DagsterEventType.STEP_START,
+            dg.DagsterEventType.STEP_SUCCESS,
             dg.DagsterEventType.STEP_FAILURE,
             dg.DagsterEventType.ASSET_CHECK_EVALUATION,
         },
@@ -189,10 +202,16 @@ def _anything_failed(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
             continue
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             return True
-        check = event.event_specific_data
-        if not check.passed and check.blocking:
-            return True
-    return False
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started.add(event.step_key)
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            succeeded.add(event.step_key)
+        else:
+            check = event.event_specific_data
+            if not check.passed and check.blocking:
+                return True
+    planned = set(run.step_keys_to_execute or ())
+    return bool((started | planned) - succeeded)
 
 
 def _reconcile_dead_runs(

@@ -271,19 +271,34 @@ def _models(folder: Path, stem: str) -> list[Path]:
     return sorted(folder.glob(MODEL_GLOB.format(stem=stem)))
 
 
-def _checkpoint(path: Path) -> None:
-    """Fold any write-ahead log into the file; fail clearly if another program holds it open."""
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        con = duckdb.connect(str(path))
+        return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         error = open_for_writing_error(path, exc)
         if error is None:
             raise
         raise error from None
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold a write-ahead log left by a writer into the file (nothing to do without one)."""
+    if not path.with_name(path.name + ".wal").exists():
+        return
+    con = _connect(path, read_only=False)
     try:
         con.execute("checkpoint")
     finally:
         con.close()
+
+
+def _refuse_if_open_for_writing(path: Path) -> None:
+    """Fail clearly if another program (a notebook) has the file open for writing.
+
+    DuckDB lets readers share a file but gives a writer it alone, so a read-only open fails
+    exactly when someone holds it for writing; readers are not disturbed.
+    """
+    _connect(path, read_only=True).close()
 
 
 def _fsync(path: Path) -> None:
@@ -357,6 +372,7 @@ def begin_build(warehouse: Path | str) -> Path:
     with private_umask():
         folder.mkdir(parents=True, mode=0o700)
         if warehouse.exists():
+            _refuse_if_open_for_writing(warehouse)
             _checkpoint(warehouse)
             shutil.copyfile(warehouse, folder / warehouse.name)
             for model in _models(warehouse.parent, warehouse.stem):
@@ -519,8 +535,6 @@ def commit(
     for model in _models(built.parent, built.stem):
         model.chmod(0o600)
         _fsync(model)
-    if warehouse.exists():
-        _checkpoint(warehouse)  # refuses, clearly, if a notebook has opened it for writing since
     staged = staging_folder(reports, run_id) if reports is not None else None
     with_report = staged is not None and staged.is_dir()
     record = {"run_id": run_id, "reports": str(Path(reports)) if with_report else None}
