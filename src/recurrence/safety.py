@@ -326,20 +326,30 @@ def clean_stale(warehouse: Path | str, reports: Path | str | None) -> list[Path]
     list of pathlib.Path
         The folders removed.
     """
+    warehouse = Path(warehouse)
     removed = []
-    candidates = [build_dir(Path(warehouse))]
+    # Temporary files of the atomic writes of a killed commit, then its folders.
+    candidates = [
+        build_dir(warehouse),
+        journal_path(warehouse).with_name(f".{warehouse.name}.commit.tmp"),
+    ]
     if reports is not None and Path(reports).is_dir():
         candidates += [
             p
             for p in Path(reports).iterdir()
             if p.name.startswith(".")
-            and (p.name.endswith(PARTIAL_SUFFIX) or p.name.startswith(f".{LATEST}."))
+            and (
+                p.name.endswith(PARTIAL_SUFFIX)
+                or p.name.startswith((f".{LATEST}.", f".{LATEST_POINTER}."))
+            )
         ]
     for path in candidates:
+        if not path.exists() and not path.is_symlink():
+            continue
         if path.is_symlink() or path.is_file():
             path.unlink()
             removed.append(path)
-        elif path.exists():
+        else:
             shutil.rmtree(path)
             removed.append(path)
     return removed
