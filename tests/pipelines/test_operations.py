@@ -265,3 +265,31 @@ def test_every_asset_is_upstream_of_the_commit():
     released = dg.AssetKey(["reports", "released"])
     upstream = dg.AssetSelection.assets(released).upstream().resolve(graph)
     assert graph.get_all_asset_keys() == upstream
+
+
+def test_a_bug_says_so_names_the_run_and_keeps_its_traceback_owner_only(
+    tmp_path, dagster_home, capsys, monkeypatch
+):
+    import pipelines.defs.ingest.assets as ingest_assets
+
+    def broken(con, info):
+        raise ZeroDivisionError("planted bug")
+
+    monkeypatch.setattr(ingest_assets, "record_extract_info", broken)
+    warehouse = tmp_path / "wh.duckdb"
+    args = ["run", "--extract", str(SAMPLE_EXTRACT_DIR), "--warehouse", str(warehouse)]
+    args += ["--reports", str(tmp_path / "reports"), "--select", "audit/extract_info"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "internal error in audit/extract_info (ZeroDivisionError)" in last
+    assert "bug in recurrence" in last
+    run_id = last.split("Please report run ")[1].split(";")[0]
+    assert len(run_id) == 36
+    assert "Traceback" not in err
+    log = warehouse.with_name("wh.duckdb.errors.log")
+    assert log.stat().st_mode & 0o077 == 0
+    text = log.read_text()
+    assert run_id in text
+    assert "planted bug" in text
+    assert not warehouse.exists()  # nothing was committed
