@@ -238,6 +238,10 @@ def test_kills_at_every_step_leave_the_old_or_the_new_pair(baseline_run, tiny, t
         statuses = {run.run_id: run.status for run in runs}
         assert dg.DagsterRunStatus.STARTED not in statuses.values()
         committed = {r.run_id for r in runs if r.tags.get(COMMITTED_TAG) == "yes"}
+        killed_run = instance.get_run_by_id(rolled[1])
+        statuses[rolled[1]] = killed_run.status
+        if killed_run.tags.get(COMMITTED_TAG) == "yes":
+            committed.add(rolled[1])
     assert statuses[new_run] == dg.DagsterRunStatus.SUCCESS
     # The run killed after its commit point is FAILURE (its process died) but marked committed.
     assert statuses[rolled[1]] == dg.DagsterRunStatus.FAILURE
