@@ -70,7 +70,7 @@ def _phase_pipeline(extract: Path, work: Path, overrides: list[str]) -> dict[str
     import dagster as dg
 
     from pipelines.definitions import defs as load_defs
-    from recurrence.runner import run_config_for
+    from pipelines.runner import run_config_for
 
     for category in (dg.BetaWarning, dg.PreviewWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category)

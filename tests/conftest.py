@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.runner import run_pipeline
 from recurrence.config import load_config
 from recurrence.ingest import ingest_extract
 from recurrence.paths import SAMPLE_EXTRACT_DIR
-from recurrence.runner import run_pipeline
 from recurrence.warehouse import connect
 
 CHROMIUM = "/usr/bin/chromium"

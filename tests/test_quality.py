@@ -42,8 +42,6 @@ def test_ruff_format_is_clean():
 def test_domain_library_never_imports_dagster():
     offenders = []
     for path in (ROOT / "src" / "recurrence").rglob("*.py"):
-        if path.name == "runner.py":
-            continue  # the command line's bridge to Dagster imports it inside functions
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             names = []
@@ -51,6 +49,11 @@ def test_domain_library_never_imports_dagster():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            if any(n.split(".")[0] in {"dagster", "pipelines"} for n in names):
+            # The one exception: the command line starts a run through pipelines.runner,
+            # imported inside the command's function (so `import recurrence.cli` stays free).
+            lazy_entry = (
+                path.name == "cli.py" and names == ["pipelines.runner"] and node.col_offset > 0
+            )
+            if any(n.split(".")[0] in {"dagster", "pipelines"} for n in names) and not lazy_entry:
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []

@@ -1,7 +1,10 @@
 """The ``recurrence`` command-line program.
 
-Every command prints one clear message and exits with status 2 on an error a user can fix (a
-missing file, a bad setting), rather than a traceback.
+Every command ends an error a user can fix with one clear line (the file, column or setting, the
+rule and what to do), never a traceback, and a distinct exit status
+(:func:`recurrence.errors.exit_code`): 2 a bad setting or usage, 3 an extract that cannot be
+read, 4 a blocking check or data rule failed, 5 the warehouse is busy, 1 an internal error (a bug:
+the traceback goes to the run's log), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from recurrence.errors import RecurrenceError
+from recurrence.errors import RecurrenceError, exit_code
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -49,7 +52,7 @@ def _cmd_pseudonymise(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from recurrence.runner import run_pipeline
+    from pipelines.runner import run_pipeline
 
     return run_pipeline(
         extract=args.extract,
@@ -63,7 +66,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
-    from recurrence.runner import start_ui
+    from pipelines.runner import start_ui
 
     return start_ui(
         config_file=args.config, overrides=args.set or [], host=args.host, port=args.port
@@ -244,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except RecurrenceError as exc:
         print(f"recurrence: {exc}", file=sys.stderr)
-        return 2
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("recurrence: interrupted", file=sys.stderr)
         return 130

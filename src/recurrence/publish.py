@@ -5,9 +5,9 @@ Every file is written under a temporary name in the same folder and moved into p
 table goes into these files.
 
 A run's files are written into a hidden staging folder, ``reports/.<run_id>.partial/``
-(:func:`staging_folder`), and the whole folder is renamed to ``reports/<run_id>/``
-(:func:`release_folder`) only once every file is written and the disclosure check over the
-folder has passed; so ``reports/<run_id>/`` either does not exist or is complete.
+(:func:`staging_folder`), and the whole folder is renamed to ``reports/<run_id>/`` by the run's
+commit (:func:`recurrence.safety.commit`) only once every file is written and every blocking
+check has passed; so ``reports/<run_id>/`` either does not exist or is complete.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from recurrence.config import Config
 from recurrence.disclosure import mark
 from recurrence.plotting import funnel_plot, rates_over_time
 from recurrence.rates.newborns import ENGLAND_AND_WALES, PUBLISHED_COLUMNS, age_bands
+from recurrence.safety import released_folder as released_folder  # re-exported for stages
+from recurrence.safety import staging_folder as staging_folder
 
 CSV_NAME = "newborn_rates.csv"
 XLSX_NAME = "newborn_rates.xlsx"
@@ -79,63 +81,6 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def staging_folder(reports: Path | str, run_id: str) -> Path:
-    """The hidden folder in which run ``run_id`` writes its files before release.
-
-    Parameters
-    ----------
-    reports
-        The reports root (``paths.reports``).
-    run_id
-        The Dagster run id.
-
-    Returns
-    -------
-    pathlib.Path
-        ``reports/.<run_id>.partial``.
-    """
-    return Path(reports) / f".{run_id}.partial"
-
-
-def released_folder(reports: Path | str, run_id: str) -> Path:
-    """Where run ``run_id``'s files are once released: ``reports/<run_id>``."""
-    return Path(reports) / run_id
-
-
-def release_folder(reports: Path | str, run_id: str) -> Path:
-    """Move run ``run_id``'s staging folder into place as ``reports/<run_id>``, in one rename.
-
-    Parameters
-    ----------
-    reports
-        The reports root (``paths.reports``).
-    run_id
-        The Dagster run id.
-
-    Returns
-    -------
-    pathlib.Path
-        The released folder.
-    """
-    staged = staging_folder(reports, run_id)
-    final = released_folder(reports, run_id)
-    staged.mkdir(parents=True, exist_ok=True)
-    fd = os.open(staged, os.O_RDONLY)
-    try:
-        for child in staged.iterdir():
-            if child.is_file():
-                cfd = os.open(child, os.O_RDONLY)
-                try:
-                    os.fsync(cfd)
-                finally:
-                    os.close(cfd)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    staged.rename(final)
-    return final
 
 
 def format_for_release(published: pl.DataFrame, *, symbol: str) -> pl.DataFrame:

@@ -8,7 +8,20 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from recurrence.safety import open_for_writing_error
+
 SCHEMAS: tuple[str, ...] = ("raw", "staging", "audit", "linkage", "analysis", "published")
+
+
+def _open(path: Path, *, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
+    """Open with DuckDB, turning "another program holds this file" into one clear error."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        error = open_for_writing_error(path, exc)
+        if error is None:
+            raise
+        raise error from None
 
 
 def connect(
@@ -27,20 +40,27 @@ def connect(
         Open without the ability to write (several readers may then share the file).
     memory_limit
         Most memory DuckDB may use, such as ``"4GB"``; beyond it DuckDB spills to disk.
+
+    Raises
+    ------
+    recurrence.safety.WarehouseBusyError
+        When another program (a notebook, say) has the file open for writing.
     """
     path = Path(path)
     settings = {"memory_limit": memory_limit} if memory_limit else {}
     if read_only:
         if not path.exists():
             raise FileNotFoundError(f"No warehouse at {path}: run `recurrence run` first.")
-        return duckdb.connect(str(path), read_only=True, config=settings)
+        return _open(path, read_only=True, config=settings)
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
-    # A umask of 077 while connecting makes a new file (and its write-ahead log) owner-only from
-    # the moment it exists, with no window in which another user could open it.
+    # A umask of 077 while connecting makes a new file owner-only from the moment it exists.
+    # DuckDB creates its write-ahead log later, at the first write: runs hold the same umask
+    # for their whole length (recurrence.safety.private_umask) and write inside an owner-only
+    # build folder, so the log is never readable by anyone else either.
     old_umask = os.umask(0o077)
     try:
-        con = duckdb.connect(str(path), config=settings)
+        con = _open(path, read_only=False, config=settings)
     finally:
         os.umask(old_umask)
     for schema in SCHEMAS:

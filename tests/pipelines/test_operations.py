@@ -10,11 +10,25 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
+import dagster as dg
+import duckdb
 import pytest
 
-from recurrence.safety import build_dir
+from pipelines.definitions import defs as load_defs
+from pipelines.runner import run_config_for
+from recurrence.cli import main
+from recurrence.errors import EXIT_BUSY
+from recurrence.paths import SAMPLE_EXTRACT_DIR
+from recurrence.safety import (
+    USER_UMASK,
+    build_dir,
+    current_run,
+    journal_path,
+    warehouse_lock,
+)
 from recurrence.warehouse import connect
 from recurrence.warehouse import table_fingerprints as snapshot
 
@@ -90,7 +104,7 @@ def test_killed_runs_leave_previous_outputs_intact_and_rerun_is_identical(
     first = _start(run_command, warehouse, reports, home)
     _wait_for_line(first, "done  raw/cases")
     second = run_sample(warehouse, reports, home, timeout=120)
-    assert second.returncode == 1
+    assert second.returncode == EXIT_BUSY
     assert f"is in use by process {first.pid}, started " in second.stderr
     assert "nothing was changed" in second.stderr
     assert first.poll() is None  # the refusal did not disturb the run holding the lock
@@ -145,3 +159,137 @@ def test_baseline_run_released_one_complete_folder(baseline_run):
     names = {p.name for p in baseline_run.run_folder.iterdir()}
     assert {"newborn_rates.csv", "recurrence_estimates.csv", "cox_hazard_ratios.csv"} <= names
     assert not any(p.name.startswith(".") for p in baseline_run.reports.iterdir())
+
+
+def _tiny_warehouse(path):
+    con = duckdb.connect(str(path))
+    con.execute("create table t as select 1 as x")
+    con.close()
+
+
+def test_a_notebook_holding_the_warehouse_gives_one_line_and_exit_5(tmp_path, dagster_home, capsys):
+    warehouse = tmp_path / "wh.duckdb"
+    _tiny_warehouse(warehouse)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; con = duckdb.connect({str(warehouse)!r}); "
+            "print('open', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        code = main(
+            [
+                *("run", "--extract", str(SAMPLE_EXTRACT_DIR), "--warehouse", str(warehouse)),
+                *("--reports", str(tmp_path / "reports"), "--select", "audit/extract_info"),
+            ]
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    err = capsys.readouterr().err
+    assert code == EXIT_BUSY, err
+    last = err.strip().splitlines()[-1]
+    assert str(warehouse) in last
+    assert f"process {holder.pid}" in last
+    assert "close that connection" in last
+    assert "Traceback" not in err
+    assert "IOException" not in err
+
+
+def test_a_dagster_run_and_a_cli_run_refuse_each_other(tmp_path, dagster_home, capsys):
+    warehouse = tmp_path / "wh.duckdb"
+    reports = tmp_path / "reports"
+    args = ["run", "--extract", str(SAMPLE_EXTRACT_DIR), "--warehouse", str(warehouse)]
+    args += ["--reports", str(reports), "--select", "audit/extract_info"]
+    # The resource of a run launched by Dagster holds this same lock for the run's length.
+    with warehouse_lock(warehouse, holder="Dagster run abc"):
+        assert main(args) == EXIT_BUSY
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "is in use by process" in err
+        assert "Dagster run abc" in err
+
+        defs = load_defs()
+        job = defs.resolve_implicit_global_asset_job_def()
+        run_config = run_config_for(
+            extract=str(SAMPLE_EXTRACT_DIR),
+            warehouse=str(warehouse),
+            reports=str(reports),
+            config_file=None,
+            overrides=[],
+        )
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = job.execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                raise_on_error=False,
+                asset_selection=[dg.AssetKey(["audit", "extract_info"])],
+            )
+            assert not result.success
+            text = " ".join(
+                str(e.dagster_event) for e in instance.all_logs(result.run_id) if e.dagster_event
+            )
+        assert "is in use by process" in text
+    assert not warehouse.exists()
+
+
+def test_a_selection_without_report_commits_the_warehouse_alone(tmp_path, dagster_home, capsys):
+    warehouse = tmp_path / "wh.duckdb"
+    reports = tmp_path / "reports"
+    stale = reports / ".0123-dead-run.partial"
+    stale.mkdir(parents=True)
+    (stale / "x.csv").write_text("a\n1\n")
+    args = ["run", "--extract", str(SAMPLE_EXTRACT_DIR), "--warehouse", str(warehouse)]
+    args += ["--reports", str(reports), "--select", "audit/extract_info"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    steps = [line.split()[1] for line in out.splitlines() if line.startswith("  commit  ")]
+    assert steps == ["checkpoint", "journal", "warehouse", "models", "done"]
+    assert "audit.extract_info" in snapshot(warehouse)
+    assert not stale.exists()  # the stale folder of a killed run is cleaned by the next run
+    assert current_run(reports) is None  # no report: LATEST_RUN untouched
+    assert not build_dir(warehouse).exists()
+    assert not journal_path(warehouse).exists()
+    assert warehouse.stat().st_mode & 0o077 == 0
+    assert reports.stat().st_mode & 0o777 == 0o777 & ~USER_UMASK
+
+
+def test_every_asset_is_upstream_of_the_commit():
+    graph = load_defs().resolve_asset_graph()
+    released = dg.AssetKey(["reports", "released"])
+    upstream = dg.AssetSelection.assets(released).upstream().resolve(graph)
+    assert graph.get_all_asset_keys() == upstream
+
+
+def test_a_bug_says_so_names_the_run_and_keeps_its_traceback_owner_only(
+    tmp_path, dagster_home, capsys, monkeypatch
+):
+    import pipelines.defs.ingest.assets as ingest_assets
+
+    def broken(con, info):
+        raise ZeroDivisionError("planted bug")
+
+    monkeypatch.setattr(ingest_assets, "record_extract_info", broken)
+    warehouse = tmp_path / "wh.duckdb"
+    args = ["run", "--extract", str(SAMPLE_EXTRACT_DIR), "--warehouse", str(warehouse)]
+    args += ["--reports", str(tmp_path / "reports"), "--select", "audit/extract_info"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "internal error in audit/extract_info (ZeroDivisionError)" in last
+    assert "bug in recurrence" in last
+    run_id = last.split("Please report run ")[1].split(";")[0]
+    assert len(run_id) == 36
+    assert "Traceback" not in err
+    log = warehouse.with_name("wh.duckdb.errors.log")
+    assert log.stat().st_mode & 0o077 == 0
+    text = log.read_text()
+    assert run_id in text
+    assert "planted bug" in text
+    assert not warehouse.exists()  # nothing was committed

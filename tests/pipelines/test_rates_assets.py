@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 
 from pipelines.definitions import defs as load_defs
+from pipelines.runner import run_pipeline
 from recurrence.paths import SAMPLE_EXTRACT_DIR
-from recurrence.runner import run_pipeline
 from recurrence.warehouse import connect
 
 RATES_ASSETS = {

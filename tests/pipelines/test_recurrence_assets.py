@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from pipelines.definitions import defs as load_defs
+from pipelines.runner import run_pipeline
 from recurrence.config import load_config
 from recurrence.paths import SAMPLE_EXTRACT_DIR
-from recurrence.runner import run_pipeline
 from recurrence.survival import (
     COX_COLUMNS,
     ESTIMATE_COLUMNS,

@@ -148,6 +148,11 @@ def test_whole_graph_runs_through_the_webserver_graphql_api(tmp_path):
     assert (released / "newborn_rates.csv").stat().st_size > 1000
     assert (released / "recurrence_estimates.csv").exists()
     assert not any(p.name.startswith(".") for p in reports.iterdir())
+    # A run launched from the UI commits through the same journalled step as `recurrence run`.
+    assert (reports / "LATEST_RUN").read_text().strip() == run_id
+    assert (reports / "latest").resolve() == released.resolve()
+    assert warehouse.exists()
+    assert not warehouse.with_name(f".{warehouse.name}.build").exists()
     with open_warehouse(warehouse) as wh:
         assert wh.table("published.newborn_rates").height > 100
         assert wh.table("analysis.recurrence_cohort").height > 1000

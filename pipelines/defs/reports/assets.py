@@ -1,9 +1,11 @@
-"""Reports: the run report, then the run's folder checked as a whole and released in one rename.
+"""Reports: the run report, then the run's folder checked as a whole, then the run's one commit.
 
 Every asset that writes files for release writes them into ``reports/.<run_id>.partial/``
-(:func:`recurrence.publish.staging_folder`) and is listed in :data:`REPORT_WRITERS`; the folder
-becomes ``reports/<run_id>/`` only after the blocking checks on :data:`CONTENTS` pass, and
-``reports/latest/`` is refreshed from the released folder.
+(:func:`recurrence.publish.staging_folder`) and is listed in :data:`REPORT_WRITERS`. The last
+asset, ``reports/released``, depends on every other asset of the graph, so it runs only when every
+step and blocking check before it has passed; it commits the run's warehouse and its report folder
+together (:func:`recurrence.safety.commit`): ``reports/<run_id>/``, the warehouse file,
+``reports/LATEST_RUN`` and the ``reports/latest`` link.
 """
 
 import hashlib
@@ -17,17 +19,17 @@ from pipelines.defs.outcomes.assets import REPORT_FILES as OUTCOME_FILES
 from pipelines.defs.rates.assets import PUBLISHED_RATES
 from pipelines.defs.rates.assets import REPORT_FILES as RATE_FILES
 from pipelines.defs.recurrence.assets import PUBLISHED as PUBLISHED_RECURRENCE
+from pipelines.defs.recurrence.assets import SENSITIVITY
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
 from recurrence.contract import TABLES
-from recurrence.publish import release_folder, released_folder, staging_folder
-from recurrence.report import build_report, read_inputs, refresh_latest, write_report
+from recurrence.publish import released_folder, staging_folder
+from recurrence.report import build_report, read_inputs, write_report
 
 GROUP = "reports"
 REPORT = dg.AssetKey(["reports", "run_report"])
 CONTENTS = dg.AssetKey(["reports", "run_folder_contents"])
 RELEASED = dg.AssetKey(["reports", "released"])
-LATEST = dg.AssetKey(["reports", "latest"])
 
 #: Every asset that writes into the run's report folder. A new writer is one more line here.
 REPORT_WRITERS: list[dg.AssetKey] = [
@@ -36,8 +38,8 @@ REPORT_WRITERS: list[dg.AssetKey] = [
     OUTCOME_FILES,
     REPORT,
 ]
-#: The assets that check and release what the writers wrote.
-RELEASE_ASSETS: list[dg.AssetKey] = [CONTENTS, RELEASED, LATEST]
+#: The assets that check and release what the writers wrote, committing the run.
+RELEASE_ASSETS: list[dg.AssetKey] = [CONTENTS, RELEASED]
 
 
 @dg.asset(
@@ -108,35 +110,27 @@ def run_folder_contents(
     )
 
 
-@dg.asset(key=RELEASED, group_name=GROUP, deps=[CONTENTS])
+@dg.asset(key=RELEASED, group_name=GROUP, deps=[CONTENTS, SENSITIVITY])
 def released(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:
-    """The released report folder reports/<run_id>/, complete, moved into place in one rename.
+    """The run's commit: reports/<run_id>/ and the warehouse made current together.
 
-    Population and unit: the files listed by reports/run_folder_contents, unchanged. Time
-    window: this run. Exists only when every blocking check of the run up to here has passed,
-    the disclosure check over the whole folder last; a run that fails or is killed earlier
-    leaves only a hidden reports/.<run_id>.partial/ folder, never a partial release.
+    Population and unit: the files listed by reports/run_folder_contents, unchanged, and every
+    table of the run's warehouse. Time window: this run. Runs only when every step and blocking
+    check of the run before it has passed (the disclosure check over the whole folder last; it
+    depends, directly or not, on every other asset). A run that fails or is killed earlier
+    leaves the previous warehouse, reports/LATEST_RUN and reports/latest as they were; a kill
+    inside the commit is finished or undone by the next run (see recurrence.safety).
     """
     config = recurrence.load()
-    final = release_folder(config.paths.reports, context.run_id)
+    with user_errors_as_failure():
+        recurrence.commit_run(context, with_report=True)
+    final = released_folder(config.paths.reports, context.run_id)
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(final)),
             "files_count": sum(1 for p in final.rglob("*") if p.is_file()),
+            "warehouse": dg.MetadataValue.path(str(recurrence.target())),
         }
     )
-
-
-@dg.asset(key=LATEST, group_name=GROUP, deps=[RELEASED])
-def latest(context: AssetExecutionContext, recurrence: RecurrenceResource) -> dg.MaterializeResult:
-    """reports/latest/: a copy of the newest released run folder, and reports/LATEST_RUN.
-
-    Population and unit: the files of reports/<run_id>/, unchanged. Time window: this run.
-    Refreshed only from a released folder, so it never holds files that have not passed the
-    final checks.
-    """
-    config = recurrence.load()
-    target = refresh_latest(released_folder(config.paths.reports, context.run_id))
-    return dg.MaterializeResult(metadata={"folder": dg.MetadataValue.path(str(target))})

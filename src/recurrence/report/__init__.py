@@ -2,8 +2,9 @@
 
 Built in three steps: :func:`read_inputs` reads the run's released tables,
 :func:`build_report` runs the section builders (:data:`SECTIONS`) into plain data, and
-:func:`write_report` renders HTML and PDF into the run's folder; :func:`refresh_latest` copies a
-released run folder to ``reports/latest/``. Never imports dagster.
+:func:`write_report` renders HTML and PDF into the run's folder; :func:`refresh_latest` names a
+released run folder in ``reports/LATEST_RUN`` and points ``reports/latest`` at it. Never imports
+dagster.
 """
 
 from recurrence.report.audit import Audit, audit_report, released_tables, report_text

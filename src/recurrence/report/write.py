@@ -1,19 +1,13 @@
-"""Write a run's report files, and refresh ``reports/latest/`` from a released run folder.
+"""Write a run's report files; name a released run folder in ``LATEST_RUN`` and ``latest``.
 
-The pipeline writes the report into the run's staging folder and refreshes ``latest`` only after
-the folder is released (assets ``reports/run_report`` and ``reports/latest``). Each file is written
-through :func:`recurrence.publish.atomic_write`. ``reports/latest/`` is a plain copy of the newest
-run's folder (not a symbolic link, which needs privileges on Windows): the copy is made in a hidden
-temporary folder beside it, the old ``latest`` is renamed aside, the new one renamed into place and
-the old one removed. A reader sees the old complete folder or the new complete folder; only for the
-instant between the two renames is there none, and ``reports/LATEST_RUN`` (written atomically)
-always names the newest run.
+The pipeline writes the report into the run's staging folder; the run's commit
+(:func:`recurrence.safety.commit`) releases the folder together with the warehouse, then writes
+``reports/LATEST_RUN`` and swaps the symbolic link ``reports/latest`` to it. Each file is written
+through :func:`recurrence.publish.atomic_write`.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +15,12 @@ from recurrence.publish import atomic_write
 from recurrence.report.content import Report
 from recurrence.report.html import render_html
 from recurrence.report.pdf import render_pdf
+from recurrence.safety import LATEST as LATEST
+from recurrence.safety import LATEST_POINTER as LATEST_POINTER
+from recurrence.safety import point_latest
 
 HTML_NAME = "report.html"
 PDF_NAME = "report.pdf"
-LATEST = "latest"
-LATEST_POINTER = "LATEST_RUN"
 
 
 @dataclass(frozen=True)
@@ -58,33 +53,24 @@ def write_report(report: Report, folder: Path) -> ReportFiles:
 
 
 def refresh_latest(folder: Path) -> Path:
-    """Make ``<folder's parent>/latest`` a complete copy of ``folder`` (see module notes).
+    """Name ``folder`` in ``LATEST_RUN`` and point ``<folder's parent>/latest`` at it.
+
+    The pipeline does this as the last steps of a run's commit (:func:`recurrence.safety.commit`);
+    this function is for a folder released by hand. ``latest`` is a symbolic link swapped in one
+    rename, so a reader sees the previous complete folder or the new one.
 
     Parameters
     ----------
     folder
-        The run's report folder.
+        A released run's report folder.
 
     Returns
     -------
     pathlib.Path
-        The ``latest`` folder.
+        The ``latest`` link.
     """
     root = folder.parent
-    target = root / LATEST
-    staging = Path(tempfile.mkdtemp(prefix=".latest.", dir=root))
-    try:
-        shutil.copytree(folder, staging / "copy", ignore=shutil.ignore_patterns(".*"))
-        old = None
-        if target.exists():
-            old = root / f"{staging.name}.old"
-            target.rename(old)
-        (staging / "copy").rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     atomic_write(
         root / LATEST_POINTER, lambda tmp: tmp.write_text(folder.name + "\n", encoding="utf-8")
     )
-    return target
+    return point_latest(root, folder.name)

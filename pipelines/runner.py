@@ -1,7 +1,11 @@
 """Run the Dagster asset graph from the command line, and start the UI, on the same definitions.
 
-This module is the command line's bridge to Dagster; the domain library itself never imports
-dagster, so the import happens inside the functions.
+This module is the command line's bridge to Dagster (``recurrence.cli`` imports it lazily; the
+domain library never imports dagster). The lock, the build and the commit are not here: they
+belong to every run, whatever launched it (:mod:`pipelines.defs.resources`). This module turns
+the run's outcome into one actionable last line and an exit status (:mod:`recurrence.errors`):
+0 success, 1 internal error (a bug), 2 bad setting, 3 unreadable extract, 4 a blocking check or
+data rule failed, 5 warehouse busy.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from recurrence.config import (
     load_config,
     path_overrides,
 )
+from recurrence.errors import EXIT_CHECK, EXIT_INTERNAL, EXIT_OK, exit_code_by_name
 from recurrence.paths import PROJECT_ROOT
-from recurrence.safety import WarehouseBusyError, begin_build, commit_build, warehouse_lock
+from recurrence.safety import ensure_not_locked, private_umask
 
 
 def _prepare_dagster_home(config: Config) -> Path:
@@ -137,62 +142,110 @@ def run_pipeline(
         selection = selection | dg.AssetSelection.assets(*RELEASE_ASSETS).resolve(graph)
     started = time.monotonic()
     target = config.paths.warehouse.resolve()
-    try:
-        with warehouse_lock(target), dg.DagsterInstance.get() as instance:
-            # The run writes a copy; the previous warehouse is replaced only when all succeeded.
-            build = begin_build(target)
-            run_config["resources"]["recurrence"]["config"]["warehouse"] = str(build)
-            if not quiet:
-                print(f"recurrence: running on {config.paths.extract} -> {target}", flush=True)
-            result = job.execute_in_process(
-                run_config=run_config,
-                instance=instance,
-                raise_on_error=False,
-                asset_selection=list(selection) if selection else None,
-            )
-            code = _report(result, time.monotonic() - started)
-            if code == 0:
-                commit_build(target)
-            else:
-                print(
-                    f"recurrence: the previous warehouse {target} is unchanged; this run's "
-                    f"partial warehouse is kept for inspection at {build} until the next run.",
-                    file=sys.stderr,
-                )
-            return code
-    except WarehouseBusyError as exc:
-        print(f"recurrence: {exc}", file=sys.stderr)
-        return 1
+    ensure_not_locked(target)  # a busy warehouse: one line and exit 5, before a run is recorded
+    with dg.DagsterInstance.get() as instance:
+        if not quiet:
+            print(f"recurrence: running on {config.paths.extract} -> {target}", flush=True)
+        result = job.execute_in_process(
+            run_config=run_config,
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=list(selection) if selection else None,
+        )
+        return _report(result, time.monotonic() - started, target)
 
 
-def _report(result: Any, elapsed: float) -> int:
+def _report(result: Any, elapsed: float, target: Path) -> int:
+    """Print failures and the outcome; the last line is what to do. Returns the exit status."""
     import dagster as dg
 
-    ok = True
+    from pipelines.failures import EXIT_CODE
+
+    failures: list[tuple[int, str]] = []
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.event_specific_data
             if not check.passed:
-                # A warning (e.g. implausible but legal values) is reported, not a failed run.
-                warning = check.severity == dg.AssetCheckSeverity.WARN
-                ok = ok and warning
-                print(
-                    f"  {'WARNING' if warning else 'FAILED'} check {check.check_name} on "
-                    f"{check.asset_key.to_user_string()}: {_plain_metadata(check.metadata)}",
-                    file=sys.stderr,
+                blocking = bool(check.blocking)
+                line = (
+                    f"{'FAILED' if blocking else 'warning:'} check {check.check_name} on "
+                    f"{check.asset_key.to_user_string()}: {_plain_metadata(check.metadata)}"
                 )
-        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            ok = False
+                print(f"  {line}", file=sys.stderr)
+                if blocking:
+                    failures.append(
+                        (
+                            EXIT_CHECK,
+                            f"the blocking check {check.check_name} on "
+                            f"{check.asset_key.to_user_string()} failed ("
+                            f"{_plain_metadata(check.metadata)}); nothing was released. See "
+                            "'When a check fails' in docs/operations.md for what it means and "
+                            "what to do.",
+                        )
+                    )
+        elif event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+            # The run could not start (the lock, the repair or the copy): nothing was changed.
             error = event.event_specific_data.error
+            code = exit_code_by_name(error.cls_name or "") if error is not None else None
+            if code is not None:
+                message = error.message.strip().split(": ", 1)[-1]
+                failures.append((code, message))
+            else:
+                log = _log_internal_error(target, result.run_id, "run start", error)
+                failures.append((EXIT_INTERNAL, _bug(result.run_id, "run start", error, log)))
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            data = event.event_specific_data
             step = (event.step_key or "").replace("__", "/")
-            print(f"  FAILED {step}: {_failure_message(error)}", file=sys.stderr)
-    ok = ok and result.success
-    status = "finished" if ok else "FAILED"
+            if _error_kind(data.error) == "DagsterAssetCheckFailedError":
+                continue  # a failed blocking check, reported above from its evaluation
+            user = getattr(data, "user_failure_data", None)
+            code = (user.metadata.get(EXIT_CODE) if user is not None else None) or None
+            if code is not None:
+                message = (user.description or "").strip() or _failure_message(data.error)
+                print(f"  FAILED {step}: {message}", file=sys.stderr)
+                failures.append((int(getattr(code, "value", code)), message))
+            else:
+                log = _log_internal_error(target, result.run_id, step, data.error)
+                kind = _error_kind(data.error)
+                print(f"  FAILED {step}: internal error ({kind})", file=sys.stderr)
+                failures.append((EXIT_INTERNAL, _bug(result.run_id, step, data.error, log)))
+    if result.success and not failures:
+        print(f"recurrence: run {result.run_id} finished in {elapsed:.1f} s", flush=True)
+        return EXIT_OK
     print(
-        f"recurrence: run {result.run_id} {status} in {elapsed:.1f} s",
-        file=sys.stdout if ok else sys.stderr,
+        f"recurrence: run {result.run_id} FAILED in {elapsed:.1f} s; the previous warehouse "
+        "and release are unchanged.",
+        file=sys.stderr,
     )
-    return 0 if ok else 1
+    code, message = failures[0] if failures else (EXIT_INTERNAL, "the run failed; see its log.")
+    print(f"recurrence: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def _bug(run_id: str, step: str, error: Any, log: Path) -> str:
+    return (
+        f"internal error in {step} ({_error_kind(error)}): this is a bug in recurrence, not a "
+        f"problem with your data. Please report run {run_id}; the traceback is in {log} and in "
+        "the run's log in the Dagster UI. Nothing was committed."
+    )
+
+
+def _error_kind(error: Any) -> str:
+    """The exception's class name, at the root of Dagster's wrapping."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.cls_name if error is not None and error.cls_name else "unknown error"
+
+
+def _log_internal_error(target: Path, run_id: str, step: str, error: Any) -> Path:
+    """Append the traceback of a bug to ``<warehouse>.errors.log`` (owner-only: may hold data)."""
+    log = target.with_name(target.name + ".errors.log")
+    text = error.to_string() if error is not None else "no error recorded"
+    log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with private_umask(), log.open("a", encoding="utf-8") as out:
+        out.write(f"--- run {run_id}, step {step}\n{text}\n")
+    log.chmod(0o600)
+    return log
 
 
 def _plain_metadata(metadata: dict[str, Any]) -> str:
