@@ -207,6 +207,7 @@ def test_kills_at_every_step_leave_the_old_or_the_new_pair(baseline_run, tiny, t
             assert state.state == "committing"
             assert state.warehouse_swapped
             assert current_run(reports) == old[1]  # the commit record not yet written
+            killed = state.run_id  # named by the journal; the rerun rolls it forward
             break
         outcome = _assert_old_or_new(warehouse, reports, old, old[0], marker)
         if marker != "commit  report":
@@ -214,7 +215,7 @@ def test_kills_at_every_step_leave_the_old_or_the_new_pair(baseline_run, tiny, t
             assert current_run(reports) != old[1]
 
     # The rerun (the same selection) repairs the last kill, cleans up, and gives the same files.
-    rolled = _pair(warehouse, reports)
+    rolled = (*_pair(warehouse, reports)[:1], killed)
     rerun = _run(_cli(SAMPLE_EXTRACT_DIR, warehouse, reports, "reports/outcomes"), home)
     assert rerun.returncode == 0, rerun.stderr
     assert "repaired an interrupted commit: rolled forward" in rerun.stdout

@@ -13,7 +13,7 @@ import hashlib
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.defs.ingest.assets import EXTRACT_INFO
+from pipelines.defs.ingest.assets import EXTRACT_INFO, PLAUSIBILITY
 from pipelines.defs.outcomes.assets import PUBLISHED as PUBLISHED_OUTCOMES
 from pipelines.defs.outcomes.assets import REPORT_FILES as OUTCOME_FILES
 from pipelines.defs.rates.assets import PUBLISHED_RATES
@@ -47,6 +47,7 @@ RELEASE_ASSETS: list[dg.AssetKey] = [CONTENTS, RELEASED]
     group_name=GROUP,
     deps=[
         EXTRACT_INFO,
+        PLAUSIBILITY,
         *(dg.AssetKey(["staging", t.name]) for t in TABLES),
         dg.AssetKey(["linkage", "summary"]),
         dg.AssetKey(["linkage", "quality"]),

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from recurrence.errors import RecurrenceError
+from recurrence.errors import ConfigError, RecurrenceError
 from recurrence.linkage import settings as s
 from recurrence.linkage.model import load_run_settings
 from recurrence.linkage.mothers import MODEL_NAME, cluster_mothers
@@ -159,7 +159,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
 
 def _copy_run(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
     if not warehouse.is_file():
-        raise RecurrenceError(f"No warehouse at {warehouse}: run `recurrence run` first.")
+        raise ConfigError(f"No warehouse at {warehouse}: run `recurrence run` first.")
     quoted = str(warehouse).replace("'", "''")
     con.execute(f"attach '{quoted}' as run_warehouse (read_only)")
     try:

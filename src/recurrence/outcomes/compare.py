@@ -25,7 +25,7 @@ from scipy.stats import fisher_exact
 
 from recurrence.config import DisclosureConfig
 from recurrence.contract import ENGLAND_REGIONS, REGIONS, WALES
-from recurrence.errors import RecurrenceError
+from recurrence.errors import ConfigError, RecurrenceError
 from recurrence.outcomes.classify import CASE_OUTCOMES_TABLE, HOME, ONGOING, REMOVAL
 from recurrence.publish import atomic_write
 from recurrence.rates.intervals import wilson_ci
@@ -398,7 +398,8 @@ def compare_periods_in_warehouse(
     try:
         con = connect(warehouse, read_only=True)
     except FileNotFoundError as exc:
-        raise RecurrenceError(str(exc)) from None
+        # The warehouse is a setting (--warehouse or paths.warehouse): exit status 2.
+        raise ConfigError(str(exc)) from None
     try:
         frame = con.sql(f"select * from {CASE_OUTCOMES_TABLE}").pl()
     except duckdb.CatalogException:
