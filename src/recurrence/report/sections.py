@@ -278,6 +278,18 @@ def cox_section(inputs: ReportInputs) -> Section:
     """The Cox model's hazard ratios as a forest plot and a table."""
     symbol = inputs.config.disclosure.symbol
     ratios = inputs.tables["published.cox_hazard_ratios"]
+    if ratios.is_empty():
+        return Section(
+            "cox",
+            "What is associated with returning",
+            (
+                Paragraph(
+                    "The Cox proportional-hazards model could not be fitted on this extract: no "
+                    "mother returned within the follow-up, or no group of mothers differed from "
+                    "its reference group, so there are no hazard ratios to publish."
+                ),
+            ),
+        )
     labels, hr, lo, hi, heads, rows = [], [], [], [], [], []
     for (variable,), part in ratios.group_by("variable", maintain_order=True):
         ref = REFERENCE_LEVELS.get(str(variable), "")
