@@ -18,11 +18,11 @@ from pathlib import Path
 
 import duckdb
 from splink import DuckDBAPI
-from splink.internals.exceptions import EMTrainingException
 
 from recurrence.config import LinkageConfig
 from recurrence.linkage import settings as s
 from recurrence.linkage.model import (
+    NothingToTrainError,
     model_json,
     narrow_to_blocked,
     non_null_columns,
@@ -158,7 +158,7 @@ def link_children_to_births(
                         order_by="record_id_l, record_id_r",
                     )
                     text = model_json(linker)
-                except EMTrainingException:
+                except NothingToTrainError:
                     # Nothing to estimate m from: no pair is scored, which is the deterministic
                     # result (no child shares a birth's date of birth and mother details).
                     fallback = (

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import duckdb
 from splink import DuckDBAPI
-from splink.internals.exceptions import EMTrainingException
 
 from recurrence.config import LinkageConfig
 from recurrence.linkage import settings as s
 from recurrence.linkage.model import (
+    NothingToTrainError,
     cluster_edges,
     model_json,
     non_null_columns,
@@ -217,7 +217,7 @@ def link_mothers(
         else:
             try:
                 text = _score_pairs(con, config, available)
-            except EMTrainingException:
+            except NothingToTrainError:
                 fallback = (
                     "The mother model found no record pairs to train on: it was not trained, "
                     "and mothers are linked deterministically (by person_id and births) only."
