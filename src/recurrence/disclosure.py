@@ -309,6 +309,9 @@ def _exposed_in_component(
     a = sparse.csr_array(a)
     truth = np.array([float(values[c]) for c in cells])
     settled = _unbounded(a)
+    wanted = np.zeros(len(cells), dtype=bool)
+    wanted[[index[c] for c in todo]] = True
+    settled |= _settle_together(a, b, truth, wanted & ~settled, min_width)
     exposed: list[Exposure] = []
     for c in todo:
         i = index[c]
@@ -367,6 +370,38 @@ def _unbounded(a: sparse.csr_array) -> np.ndarray:
     if res.status != 0:
         return np.zeros(n, dtype=bool)
     return res.x[n:] > 0.5
+
+
+def _settle_together(
+    a: sparse.csr_array, b: np.ndarray, truth: np.ndarray, open_: np.ndarray, min_width: float
+) -> np.ndarray:
+    """Cells moved at least ``min_width`` from their true value by pushing many cells at once.
+
+    Every cell here is bounded (see :func:`_unbounded`), so pushing a weighted combination of
+    the open cells up or down has an optimum; any cell whose value there differs from the truth
+    by ``min_width`` ranges that widely. Rounds with fresh random weights continue while
+    they settle something; the cells left are checked one by one, so nothing is settled
+    without a feasible point that proves it.
+    """
+    rng = np.random.default_rng(0)
+    settled = np.zeros(len(truth), dtype=bool)
+    while True:
+        pending = open_ & ~settled
+        if not pending.any():
+            return settled
+        before = settled.sum()
+        # Cells share totals, so pushing them all the same way mostly cancels out: push each a
+        # random way (a cell near zero can only go up), then every cell the opposite way.
+        up = (truth < min_width) | (rng.random(len(truth)) < 0.5)
+        weights = np.where(pending, np.where(up, 1.0, -1.0) * rng.uniform(0.5, 1.5, len(truth)), 0)
+        for sign in (1.0, -1.0):
+            flip = np.where(truth < min_width, np.abs(weights), sign * weights)
+            res = linprog(-flip, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            if res.status != 0:
+                return settled
+            settled |= np.abs(res.x - truth) >= min_width - 1e-9
+        if settled.sum() == before:
+            return settled
 
 
 def _pick_partner(
