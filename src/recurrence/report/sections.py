@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from recurrence.contract import REGIONS
 from recurrence.plotting import Curve, forest_plot, rates_over_time, recurrence_curves
-from recurrence.publish import funnel_figure, trend_figure
+from recurrence.publish import funnel_figure, left_out_sheets, trend_figure
 from recurrence.rates.intervals import funnel_limits
 from recurrence.rates.newborns import ENGLAND_AND_WALES, age_bands
 from recurrence.report.about_sections import (
@@ -378,6 +378,13 @@ def outliers(published: pl.DataFrame, *, age_band: str) -> tuple[str, list[tuple
     return year, out
 
 
+_SHEET_WORDS = {
+    "Newborns": "Newborn rates",
+    "Infants": "Infant rates",
+    "Local_authorities": "Local-authority rates",
+}
+
+
 def rates_section(inputs: ReportInputs) -> Section:
     """Newborn and infant rates by region over time, and the funnel plot of authorities."""
     cfg, symbol = inputs.config, inputs.config.disclosure.symbol
@@ -388,6 +395,10 @@ def rates_section(inputs: ReportInputs) -> Section:
             f"Newborns are children {newborn} old, and infants children {infant} old, when "
             "care proceedings about them are issued; rates are per 10,000 live births to "
             "mothers living in the area."
+        ),
+        *(
+            Paragraph(f"{_SHEET_WORDS[name]} are not published: {why}.")
+            for name, why in left_out_sheets(published, cfg).items()
         ),
         FigureBlock(
             "newborn_rates_by_region",
