@@ -134,6 +134,32 @@ def _split(name: str) -> tuple[str, str]:
     return variable, level
 
 
+def _not_fitted(n_mothers: int, n_events: int) -> CoxResult:
+    """An empty, typed result for a cohort the model cannot be fitted on."""
+    ratios = pl.DataFrame(
+        schema={
+            "variable": pl.String,
+            "level": pl.String,
+            "hazard_ratio": pl.Float64,
+            "ci_lower": pl.Float64,
+            "ci_upper": pl.Float64,
+            "p_value": pl.Float64,
+            "n_mothers": pl.Int64,
+            "n_events": pl.Int64,
+        }
+    )
+    ph = pl.DataFrame(
+        schema={
+            "variable": pl.String,
+            "level": pl.String,
+            "test_statistic": pl.Float64,
+            "p_value": pl.Float64,
+            "stratified": pl.Boolean,
+        }
+    )
+    return CoxResult(ratios, ph, (), n_mothers, n_events)
+
+
 def fit_cox(
     cohort: pl.DataFrame,
     *,
@@ -161,6 +187,8 @@ def fit_cox(
         Hazard ratios (columns :data:`COX_COLUMNS`) and the PH test (columns
         :data:`PH_COLUMNS`).
     """
+    if cohort.is_empty():
+        return _not_fitted(0, 0)
     design = _design(cohort, covariates, horizon_years)
     # Levels with no variation or no events cannot be estimated; drop them rather than fail.
     dummies = [c for c in design.columns if c not in ("time_days", "event")]
@@ -168,6 +196,9 @@ def fit_cox(
         c for c in dummies if design[c].sum() > 0 and design.loc[design[c] == 1, "event"].sum() > 0
     ]
     design = design[["time_days", "event", *usable]]
+    if not usable or design["event"].sum() == 0:
+        # No return, or no group to compare with its reference: there is no model to fit.
+        return _not_fitted(len(design), int(design["event"].sum()))
     cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
     test = proportional_hazard_test(
         cph,
