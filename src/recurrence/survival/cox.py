@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import proportional_hazard_test
 
 from recurrence.survival.cohort import COVARIATES, REFERENCE_LEVELS
@@ -68,6 +69,8 @@ def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd
     for c in covariates:
         ref = REFERENCE_LEVELS.get(c)
         levels = sorted(frame[c].unique().to_list())
+        if not levels:
+            continue  # every mother's value is unknown: nothing to compare
         if ref not in levels:
             ref = frame[c].mode().sort()[0]
         columns += [
@@ -199,7 +202,12 @@ def fit_cox(
     if not usable or design["event"].sum() == 0:
         # No return, or no group to compare with its reference: there is no model to fit.
         return _not_fitted(len(design), int(design["event"].sum()))
-    cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
+    try:
+        cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
+    except ConvergenceError:
+        # A singular design (e.g. a level that coincides with another on a small extract) has
+        # no estimable hazard ratios: publish none, and the report says why.
+        return _not_fitted(len(design), int(design["event"].sum()))
     test = proportional_hazard_test(
         cph,
         design,
@@ -219,9 +227,12 @@ def fit_cox(
             .astype(str)
             .agg("".join, axis=1)
         )
-        cph = CoxPHFitter().fit(
-            strata, duration_col="time_days", event_col="event", strata=["_stratum"]
-        )
+        try:
+            cph = CoxPHFitter().fit(
+                strata, duration_col="time_days", event_col="event", strata=["_stratum"]
+            )
+        except ConvergenceError:
+            return _not_fitted(len(design), int(design["event"].sum()))
     summary = cph.summary
     counts = {
         k: (int(design[k].sum()), int(design.loc[design[k] == 1, "event"].sum()))
