@@ -51,7 +51,7 @@ def test_any_combination_of_shapes_is_ingested_and_accounted_for(small, tmp_path
     shutil.rmtree(folder, ignore_errors=True)
     shaped = write_shape(small, folder, shapes)
     with duckdb.connect() as con:
-        results = ingest_extract(con, folder, load_config().ingest)
+        results = ingest_extract(con, folder, load_config(overrides=shaped.overrides).ingest)
     rows = {t: f.height for t, f in shaped.tables.items()}
     for r in results:
         assert r.rows_read == r.rows_loaded + r.rows_quarantined, r

@@ -189,7 +189,10 @@ def _one_financial_year(extract: Extract) -> Extract:
     cases = extract.tables["cases"].with_columns(issued=_date("issue_date"))
     fy = pl.col("issued").dt.year() - (pl.col("issued").dt.month() < 4).cast(pl.Int32)
     top = cases.with_columns(fy=fy)["fy"].value_counts(sort=True)["fy"][0]
-    return _keep_cases(extract, pl.col("case_id").is_in(cases.filter(fy == top)["case_id"]))
+    kept = _keep_cases(extract, pl.col("case_id").is_in(cases.filter(fy == top)["case_id"]))
+    # One year of proceedings followed up to the extract's end: ingest refuses an end date far
+    # after the last proceedings unless the analyst says so, as such a provider would.
+    return replace(kept, overrides=(*kept.overrides, "ingest.max_end_date_gap_days=36500"))
 
 
 def _no_return(extract: Extract) -> Extract:
