@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 from scipy.optimize import linprog
 
 from recurrence.errors import RecurrenceError
@@ -304,8 +305,13 @@ def _exposed_in_component(
         return []
     index = {c: i for i, c in enumerate(cells)}
     a, b = _equations(values, rels, index)
+    # Sparse: a component can hold thousands of cells, each in a handful of relations.
+    a = sparse.csr_array(a)
     truth = np.array([float(values[c]) for c in cells])
-    settled = np.zeros(len(cells), dtype=bool)
+    settled = _unbounded(a)
+    wanted = np.zeros(len(cells), dtype=bool)
+    wanted[[index[c] for c in todo]] = True
+    settled |= _settle_together(a, b, truth, wanted & ~settled, min_width)
     exposed: list[Exposure] = []
     for c in todo:
         i = index[c]
@@ -333,6 +339,69 @@ def _exposed_in_component(
                 exposed.append(Exposure(c, lower, upper))
             settled[i] = True
     return exposed
+
+
+def _unbounded(a: sparse.csr_array) -> np.ndarray:
+    """Hidden cells that can grow without limit, from one linear programme.
+
+    A non-negative ``r`` with ``a @ r = 0`` can be added, scaled up at will, to any feasible
+    point, so every cell where some such ``r`` is positive is unbounded and cannot be pinned
+    down. The sum of two such ``r`` is another, so one programme (maximise the number of cells
+    with ``y = 1``, where ``y <= r`` and ``y <= 1``) finds them all. When everything in a
+    component is hidden this settles nearly every cell at once, instead of two programmes per
+    cell; cells it does not settle are still checked one by one.
+    """
+    n_rel, n = a.shape
+    zeros = sparse.csr_array((n_rel, n))
+    a_eq = sparse.hstack([a, zeros], format="csr")
+    eye = sparse.identity(n, format="csr")
+    a_ub = sparse.hstack([-eye, eye], format="csr")
+    objective = np.concatenate([np.zeros(n), -np.ones(n)])
+    bounds = [(0, None)] * n + [(0, 1)] * n
+    res = linprog(
+        objective,
+        A_ub=a_ub,
+        b_ub=np.zeros(n),
+        A_eq=a_eq,
+        b_eq=np.zeros(n_rel),
+        bounds=bounds,
+        method="highs",
+    )
+    if res.status != 0:
+        return np.zeros(n, dtype=bool)
+    return res.x[n:] > 0.5
+
+
+def _settle_together(
+    a: sparse.csr_array, b: np.ndarray, truth: np.ndarray, open_: np.ndarray, min_width: float
+) -> np.ndarray:
+    """Cells moved at least ``min_width`` from their true value by pushing many cells at once.
+
+    Every cell here is bounded (see :func:`_unbounded`), so pushing a weighted combination of
+    the open cells up or down has an optimum; any cell whose value there differs from the truth
+    by ``min_width`` ranges that widely. Rounds with fresh random weights continue while
+    they settle something; the cells left are checked one by one, so nothing is settled
+    without a feasible point that proves it.
+    """
+    rng = np.random.default_rng(0)
+    settled = np.zeros(len(truth), dtype=bool)
+    while True:
+        pending = open_ & ~settled
+        if not pending.any():
+            return settled
+        before = settled.sum()
+        # Cells share totals, so pushing them all the same way mostly cancels out: push each a
+        # random way (a cell near zero can only go up), then every cell the opposite way.
+        up = (truth < min_width) | (rng.random(len(truth)) < 0.5)
+        weights = np.where(pending, np.where(up, 1.0, -1.0) * rng.uniform(0.5, 1.5, len(truth)), 0)
+        for sign in (1.0, -1.0):
+            flip = np.where(truth < min_width, np.abs(weights), sign * weights)
+            res = linprog(-flip, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            if res.status != 0:
+                return settled
+            settled |= np.abs(res.x - truth) >= min_width - 1e-9
+        if settled.sum() == before:
+            return settled
 
 
 def _pick_partner(

@@ -212,6 +212,42 @@ def _sheet_frame(published: pl.DataFrame, *, symbol: str) -> pd.DataFrame:
     return out
 
 
+def left_out_sheets(published: pl.DataFrame, config: Config) -> dict[str, str]:
+    """Sheets of the spreadsheet that have no rows, each with the reason in words.
+
+    A sheet with no rows cannot be written (and would say nothing), so it is left out and the
+    cover sheet and the report say why.
+
+    Parameters
+    ----------
+    published
+        ``published.newborn_rates``.
+    config
+        The run's configuration (the age bands name the sheets' contents).
+
+    Returns
+    -------
+    dict
+        Sheet name to the reason, for each sheet left out (empty when none is).
+    """
+    newborn, infant = age_bands(config.rates)
+    areas = published.filter(pl.col("geography_level") != "local_authority")
+    reasons: dict[str, str] = {}
+    no_rates = (
+        "no live births to divide by (the births file has no live births and no live_births "
+        "file was supplied), so no rate can be computed"
+    )
+    for name, band in (("Newborns", newborn), ("Infants", infant)):
+        if areas.filter(pl.col("age_band") == band).is_empty():
+            reasons[name] = no_rates
+    if published.filter(pl.col("geography_level") == "local_authority").is_empty():
+        reasons["Local_authorities"] = (
+            "no local-authority codes in this extract (or no rates at all), so local-authority "
+            "rates are not published"
+        )
+    return reasons
+
+
 def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> Path:
     """Write ``newborn_rates.xlsx`` with gptables: cover, contents, notes, one table per sheet.
 
@@ -249,7 +285,10 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
         ),
     }
     sheets = {}
+    left_out = left_out_sheets(published, config)
     for name, (frame, title) in tables.items():
+        if name in left_out:
+            continue
         sheets[name] = gpt.GPTable(
             table=_sheet_frame(frame, symbol=symbol),
             table_name=f"{name.lower()}_rates",
@@ -283,10 +322,22 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
         about=[
             "Produced by the recurrence pipeline from pseudonymised extracts.",
             f"Suppressed values are shown as {symbol}; see the Notes sheet.",
-            "Tables: Newborns, Infants, Local_authorities (one table per sheet).",
+            f"Tables: {', '.join(sheets) or 'none'} (one table per sheet).",
+            *(f"{name} is left out: {why}." for name, why in left_out.items()),
         ],
         contact=["The analysis team that ran this release."],
     )
+    if not sheets:
+        # gptables needs one table; an empty workbook would say nothing, so say why in a table.
+        sheets["No_rates"] = gpt.GPTable(
+            table=pd.DataFrame({"Why no rates are published": list(left_out.values())}),
+            table_name="no_rates",
+            title="No rates are published from this extract",
+            subtitles=[],
+            scope="England and Wales",
+            source="Family court records and maternity records (pseudonymised extract)",
+            table_notes={},
+        )
 
     def write(tmp: Path) -> None:
         gpt.write_workbook(

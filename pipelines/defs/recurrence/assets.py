@@ -136,9 +136,11 @@ def recurrence_linkage_sensitivity(recurrence: RecurrenceResource) -> dg.Materia
     with user_errors_as_failure(), recurrence.connect() as con:
         frame = build_sensitivity(con, config)
     values = dict(zip(frame["linkage"], frame["estimate"], strict=True))
+    # An empty cohort has no estimate for either identification, so no difference either.
+    both = {"mother_key", "person_id"} <= values.keys()
     return dg.MaterializeResult(
         metadata={f"estimate_{k}": float(v) for k, v in values.items()}
-        | {"difference": float(values["mother_key"] - values["person_id"])}
+        | ({"difference": float(values["mother_key"] - values["person_id"])} if both else {})
     )
 
 

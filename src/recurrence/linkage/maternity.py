@@ -22,6 +22,7 @@ from splink import DuckDBAPI
 from recurrence.config import LinkageConfig
 from recurrence.linkage import settings as s
 from recurrence.linkage.model import (
+    NothingToTrainError,
     model_json,
     narrow_to_blocked,
     non_null_columns,
@@ -97,6 +98,7 @@ def link_children_to_births(
     births = _count(con, "select count(*) from linkage.birth_records")
     messages: list[str] = []
     text: str | None = None
+    fallback: str | None = None
     if children == 0 or births == 0:
         messages.append(
             "No children in staging.case_people or no live births in staging.births: "
@@ -132,29 +134,39 @@ def link_children_to_births(
                     "work_birth_candidates",
                 )
                 inputs = [("work_child_records", "children"), ("work_birth_records", "births")]
-                linker = train_linker(
-                    DuckDBAPI(connection=con),
-                    inputs,
-                    settings,
-                    prior_rules=s.usable_rules(s.CHILD_BIRTH_PRIOR_RULES, available),
-                    prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
-                    em_rules=em_rules,
-                    seed=config.seed,
-                    candidates=[
-                        ("work_child_records", "children"),
-                        ("work_birth_candidates", "births"),
-                    ],
-                )
-                score_pairs(
-                    ws,
-                    linker,
-                    config,
-                    inputs=inputs,
-                    threshold=min(config.match_threshold, s.PREDICT_FLOOR),
-                    output="linkage.child_birth_pairs",
-                    order_by="record_id_l, record_id_r",
-                )
-                text = model_json(linker)
+                try:
+                    linker = train_linker(
+                        DuckDBAPI(connection=con),
+                        inputs,
+                        settings,
+                        prior_rules=s.usable_rules(s.CHILD_BIRTH_PRIOR_RULES, available),
+                        prior_recall=s.CHILD_BIRTH_PRIOR_RECALL,
+                        em_rules=em_rules,
+                        seed=config.seed,
+                        candidates=[
+                            ("work_child_records", "children"),
+                            ("work_birth_candidates", "births"),
+                        ],
+                    )
+                    score_pairs(
+                        ws,
+                        linker,
+                        config,
+                        inputs=inputs,
+                        threshold=min(config.match_threshold, s.PREDICT_FLOOR),
+                        output="linkage.child_birth_pairs",
+                        order_by="record_id_l, record_id_r",
+                    )
+                    text = model_json(linker)
+                except NothingToTrainError:
+                    # Nothing to estimate m from: no pair is scored, which is the deterministic
+                    # result (no child shares a birth's date of birth and mother details).
+                    fallback = (
+                        "The child-to-birth model found no record pairs to train on (no birth "
+                        "agrees with any child on the blocking fields): it was not trained, and "
+                        "no child is linked to a birth."
+                    )
+                    messages.append(fallback)
     if text is None:
         _empty_pairs(con)
     run_sql(
@@ -168,7 +180,11 @@ def link_children_to_births(
         MODEL_NAME,
         text,
         path=model_file,
-        run_settings={"match_threshold": config.match_threshold, "seed": config.seed},
+        run_settings={
+            "match_threshold": config.match_threshold,
+            "seed": config.seed,
+            **({"fallback": fallback} if fallback else {}),
+        },
     )
     for message in messages:
         log.warning(message)
@@ -194,6 +210,22 @@ def link_mothers_to_births(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def summarise_linkage(con: duckdb.DuckDBPyConnection) -> int:
-    """Write ``linkage.summary`` (counts, rates by region and year, missing fields); return rows."""
+    """Write ``linkage.summary`` (counts, rates by region and year, missing fields); return rows.
+
+    A probabilistic model that could not be trained (no record pairs) adds a row with measure
+    ``model_not_trained``, breakdown ``model`` and the model's name as category, so the fallback
+    to the deterministic result is stated beside the counts.
+    """
     run_sql(con, "linkage/summary.sql")
+    exists = _count(
+        con,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'linkage' and table_name = 'splink_model'",
+    )
+    if exists:
+        con.execute(
+            "insert into linkage.summary select 'model_not_trained', 'model', model_name, 1, "
+            "null, null from linkage.splink_model "
+            "where json_extract_string(run_settings, '$.fallback') is not null"
+        )
     return _count(con, "select count(*) from linkage.summary")

@@ -19,6 +19,7 @@ import duckdb
 import splink
 from splink import DuckDBAPI, Linker, SettingsCreator
 from splink.clustering import cluster_pairwise_predictions_at_threshold
+from splink.internals.exceptions import EMTrainingException
 
 from recurrence.config import LinkageConfig
 from recurrence.linkage.settings import (
@@ -119,6 +120,14 @@ def non_null_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {c for c, n in zip(columns, row, strict=True) if n}
 
 
+class NothingToTrainError(Exception):
+    """The data hold no record pairs a probabilistic model can be estimated from.
+
+    Raised when no pair agrees on the deterministic rules (the prior match probability would be
+    zero) or an EM session blocks no pair. Callers fall back to the deterministic result.
+    """
+
+
 def train_linker(
     db_api: DuckDBAPI,
     inputs: Sequence[tuple[str, str]],
@@ -156,6 +165,11 @@ def train_linker(
     -------
     Linker
         The trained linker, over ``candidates`` when given.
+
+    Raises
+    ------
+    NothingToTrainError
+        When no record pair can inform the model (see the class).
     """
     linker = _linker(db_api, inputs, settings)
     training = linker.training
@@ -163,6 +177,8 @@ def train_linker(
         training.estimate_probability_two_random_records_match(
             [r.creator() for r in prior_rules], recall=prior_recall
         )
+        if not linker._settings_obj._probability_two_random_records_match > 0:
+            raise NothingToTrainError("no pair agrees on the deterministic rules")
     training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
     if candidates is not None:
         linker = _move_to(linker, db_api, candidates)
@@ -171,9 +187,12 @@ def train_linker(
         for rule in em_rules:
             # Without term frequencies, EM is several times faster; the TF adjustment is still
             # applied at prediction.
-            training.estimate_parameters_using_expectation_maximisation(
-                rule.creator(), max_pairs=EM_MAX_PAIRS, estimate_without_term_frequencies=True
-            )
+            try:
+                training.estimate_parameters_using_expectation_maximisation(
+                    rule.creator(), max_pairs=EM_MAX_PAIRS, estimate_without_term_frequencies=True
+                )
+            except EMTrainingException as exc:
+                raise NothingToTrainError(str(exc)) from exc
     return linker
 
 

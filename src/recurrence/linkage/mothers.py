@@ -25,6 +25,7 @@ from splink import DuckDBAPI
 from recurrence.config import LinkageConfig
 from recurrence.linkage import settings as s
 from recurrence.linkage.model import (
+    NothingToTrainError,
     cluster_edges,
     model_json,
     non_null_columns,
@@ -194,6 +195,7 @@ def link_mothers(
     messages: list[str] = []
     records = _count(con, "select count(*) from linkage.mother_records")
     text: str | None = None
+    fallback: str | None = None
     if records == 0:
         messages.append(
             "No mother rows in staging.case_people (role = 'mother'): linkage.mother_keys is empty."
@@ -213,7 +215,15 @@ def link_mothers(
             )
             chosen = tuple(e for e in chosen if e != s.EVIDENCE_SPLINK)
         else:
-            text = _score_pairs(con, config, available)
+            try:
+                text = _score_pairs(con, config, available)
+            except NothingToTrainError:
+                fallback = (
+                    "The mother model found no record pairs to train on: it was not trained, "
+                    "and mothers are linked deterministically (by person_id and births) only."
+                )
+                messages.append(fallback)
+                chosen = tuple(e for e in chosen if e != s.EVIDENCE_SPLINK)
     if text is None:
         _empty_pairs(con)
     run_sql(con, "linkage/mother_evidence.sql")
@@ -228,6 +238,7 @@ def link_mothers(
             "match_threshold": config.match_threshold,
             "seed": config.seed,
             "evidence": list(chosen),
+            **({"fallback": fallback} if fallback else {}),
         },
     )
     for message in messages:

@@ -358,14 +358,17 @@ def publish_newborn_rates(
     """
     values, relations, fixed = disclosure_structure(rates)
     result = suppress(values, relations, min_cell=disclosure.min_cell, fixed=fixed)
+    # Typed from the rates table so the join works when nothing is hidden (an empty list of rows
+    # would otherwise give null-typed key columns).
+    keys = ["geography_level", "geography_code", "year", "age_band"]
     hidden = pl.DataFrame(
         [k for k in result.suppressed if k[0] != "not_recorded"],
-        schema=["geography_level", "geography_code", "year", "age_band"],
+        schema={k: rates.schema[k] for k in keys},
         orient="row",
     ).with_columns(suppressed=pl.lit(True))
-    table = rates.join(
-        hidden, on=["geography_level", "geography_code", "year", "age_band"], how="left"
-    ).with_columns(pl.col("suppressed").fill_null(False))
+    table = rates.join(hidden, on=keys, how="left").with_columns(
+        pl.col("suppressed").fill_null(False)
+    )
     if disclosure.rounding_base > 1:
         table = add_rates(
             table.with_columns(

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from recurrence.contract import REGIONS
 from recurrence.plotting import Curve, forest_plot, funnel_plot, rates_over_time, recurrence_curves
-from recurrence.publish import trend_figure
+from recurrence.publish import left_out_sheets, trend_figure
 from recurrence.rates.intervals import funnel_limits
 from recurrence.rates.newborns import ENGLAND_AND_WALES, age_bands
 from recurrence.report.about_sections import (
@@ -346,6 +346,18 @@ def cox_section(inputs: ReportInputs) -> Section:
     numbers = inputs.numbers
     symbol = numbers.symbol
     ratios = inputs.tables[RATIOS]
+    if ratios.is_empty():
+        return Section(
+            "cox",
+            "What is associated with returning",
+            (
+                Paragraph(
+                    "The Cox proportional-hazards model could not be fitted on this extract: no "
+                    "mother returned within the follow-up, or no group of mothers differed from "
+                    "its reference group, so there are no hazard ratios to publish."
+                ),
+            ),
+        )
     labels, hr, lo, hi, heads, rows = [], [], [], [], [], []
     for (variable,), part in ratios.group_by("variable", maintain_order=True):
         ref = REFERENCE_LEVELS.get(str(variable), "")
@@ -483,6 +495,13 @@ def _funnel(published: pl.DataFrame, newborn: str, numbers: Numbers) -> Figure:
     )
 
 
+_SHEET_WORDS = {
+    "Newborns": "Newborn rates",
+    "Infants": "Infant rates",
+    "Local_authorities": "Local-authority rates",
+}
+
+
 def rates_section(inputs: ReportInputs) -> Section:
     """Newborn and infant rates by region over time, and the funnel plot of authorities."""
     cfg, numbers = inputs.config, inputs.numbers
@@ -497,6 +516,10 @@ def rates_section(inputs: ReportInputs) -> Section:
             f"Newborns are children {newborn} old, and infants children {infant} old, when "
             "care proceedings about them are issued; rates are per 10,000 live births to "
             "mothers living in the area."
+        ),
+        *(
+            Paragraph(f"{_SHEET_WORDS[name]} are not published: {why}.")
+            for name, why in left_out_sheets(published, cfg).items()
         ),
         FigureBlock(
             "newborn_rates_by_region",

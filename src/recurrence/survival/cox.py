@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import proportional_hazard_test
 
 from recurrence.survival.cohort import COVARIATES, REFERENCE_LEVELS
@@ -68,6 +69,8 @@ def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd
     for c in covariates:
         ref = REFERENCE_LEVELS.get(c)
         levels = sorted(frame[c].unique().to_list())
+        if not levels:
+            continue  # every mother's value is unknown: nothing to compare
         if ref not in levels:
             ref = frame[c].mode().sort()[0]
         columns += [
@@ -134,6 +137,32 @@ def _split(name: str) -> tuple[str, str]:
     return variable, level
 
 
+def _not_fitted(n_mothers: int, n_events: int) -> CoxResult:
+    """An empty, typed result for a cohort the model cannot be fitted on."""
+    ratios = pl.DataFrame(
+        schema={
+            "variable": pl.String,
+            "level": pl.String,
+            "hazard_ratio": pl.Float64,
+            "ci_lower": pl.Float64,
+            "ci_upper": pl.Float64,
+            "p_value": pl.Float64,
+            "n_mothers": pl.Int64,
+            "n_events": pl.Int64,
+        }
+    )
+    ph = pl.DataFrame(
+        schema={
+            "variable": pl.String,
+            "level": pl.String,
+            "test_statistic": pl.Float64,
+            "p_value": pl.Float64,
+            "stratified": pl.Boolean,
+        }
+    )
+    return CoxResult(ratios, ph, (), n_mothers, n_events)
+
+
 def fit_cox(
     cohort: pl.DataFrame,
     *,
@@ -161,6 +190,8 @@ def fit_cox(
         Hazard ratios (columns :data:`COX_COLUMNS`) and the PH test (columns
         :data:`PH_COLUMNS`).
     """
+    if cohort.is_empty():
+        return _not_fitted(0, 0)
     design = _design(cohort, covariates, horizon_years)
     # Levels with no variation or no events cannot be estimated; drop them rather than fail.
     dummies = [c for c in design.columns if c not in ("time_days", "event")]
@@ -168,7 +199,15 @@ def fit_cox(
         c for c in dummies if design[c].sum() > 0 and design.loc[design[c] == 1, "event"].sum() > 0
     ]
     design = design[["time_days", "event", *usable]]
-    cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
+    if not usable or design["event"].sum() == 0:
+        # No return, or no group to compare with its reference: there is no model to fit.
+        return _not_fitted(len(design), int(design["event"].sum()))
+    try:
+        cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
+    except ConvergenceError:
+        # A singular design (e.g. a level that coincides with another on a small extract) has
+        # no estimable hazard ratios: publish none, and the report says why.
+        return _not_fitted(len(design), int(design["event"].sum()))
     test = proportional_hazard_test(
         cph,
         design,
@@ -188,9 +227,12 @@ def fit_cox(
             .astype(str)
             .agg("".join, axis=1)
         )
-        cph = CoxPHFitter().fit(
-            strata, duration_col="time_days", event_col="event", strata=["_stratum"]
-        )
+        try:
+            cph = CoxPHFitter().fit(
+                strata, duration_col="time_days", event_col="event", strata=["_stratum"]
+            )
+        except ConvergenceError:
+            return _not_fitted(len(design), int(design["event"].sum()))
     summary = cph.summary
     counts = {
         k: (int(design[k].sum()), int(design.loc[design[k] == 1, "event"].sum()))

@@ -126,6 +126,9 @@ def build_sensitivity(con: duckdb.DuckDBPyConnection, config: Config) -> pl.Data
     )
     method = METHOD_AJ if any(has_competing_events(c) for _, c in cohorts) else METHOD_KM
     for name, cohort in cohorts:
+        if cohort.is_empty():
+            # No mother in the cohort (e.g. every one excluded by the look-back): no estimate.
+            continue
         p = estimate_points(cohort, np.array([horizon_days(years)]), method)
         rows.append(
             (
@@ -139,7 +142,9 @@ def build_sensitivity(con: duckdb.DuckDBPyConnection, config: Config) -> pl.Data
                 method,
             )
         )
-    frame = pl.DataFrame(rows, schema=list(SENSITIVITY_COLUMNS), orient="row")
+    types = (pl.String, pl.Float64, pl.Float64, pl.Float64, pl.Float64, pl.Int64, pl.Int64)
+    schema = dict(zip(SENSITIVITY_COLUMNS, (*types, pl.String), strict=True))
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
     _write(con, SENSITIVITY_TABLE, frame)
     return frame
 
