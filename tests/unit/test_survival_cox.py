@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 from scipy.optimize import minimize_scalar
 
-from recurrence.survival.cox import COX_COLUMNS, fit_cox
+from recurrence.survival.cox import COX_COLUMNS, PH_COLUMNS, fit_cox
 
 
 def _cohort(rng, n, hazard_ratio, *, crossing=False):
@@ -92,26 +92,18 @@ def test_unknown_covariates_are_left_out():
     assert fit_cox(cohort, covariates=["age_group"], horizon_years=100).n_mothers == 450
 
 
-def test_vectorised_scaled_schoenfeld_test_matches_lifelines_with_ties():
-    """The PH test from our vectorised residuals equals lifelines' own (slow) computation."""
-    import numpy as np
-    import pandas as pd
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import proportional_hazard_test
+def test_ph_test_is_rs_exact_test_per_covariate():
+    rng = np.random.default_rng(11)
+    result = fit_cox(_cohort(rng, 1500, 1.5), covariates=["age_group"], horizon_years=100)
+    assert result.ph_test.columns == list(PH_COLUMNS)
+    assert result.ph_test["variable"].to_list() == ["age_group", "GLOBAL"]
+    assert result.ph_test["df"].to_list() == [1, 1]
 
-    from recurrence.survival.cox import scaled_schoenfeld
 
-    rng = np.random.default_rng(7)
-    n = 3000
-    x1 = (rng.random(n) < 0.4).astype(np.int8)
-    x2 = (rng.random(n) < 0.3).astype(np.int8)
-    time = np.ceil(rng.exponential(800 / np.exp(0.5 * x1 - 0.3 * x2)) / 30) * 30  # many ties
-    event = (rng.random(n) < 0.6).astype(np.int8)
-    design = pd.DataFrame({"time_days": time, "event": event, "a": x1, "b": x2})
-    cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
-    ours = proportional_hazard_test(
-        cph, design, time_transform="rank", precomputed_residuals=scaled_schoenfeld(cph, design)
-    ).summary
-    theirs = proportional_hazard_test(cph, design, time_transform="rank").summary
-    np.testing.assert_allclose(ours["test_statistic"], theirs["test_statistic"], atol=1e-9)
-    np.testing.assert_allclose(ours["p"], theirs["p"], atol=1e-9)
+def test_no_returns_gives_an_empty_typed_result():
+    rng = np.random.default_rng(12)
+    cohort = _cohort(rng, 200, 1.5).with_columns(pl.lit(False).alias("event"))
+    result = fit_cox(cohort, covariates=["age_group"], horizon_years=100)
+    assert result.hazard_ratios.is_empty()
+    assert result.n_events == 0
+    assert result.ph_test.columns == list(PH_COLUMNS)

@@ -16,7 +16,6 @@ from recurrence.survival.estimates import (
     ESTIMATE_COLUMNS,
     estimate_table,
     primary_method,
-    suppress_estimates,
 )
 from recurrence.survival.km import CI_TRANSFORM, horizon_days, kaplan_meier, product_limit
 from recurrence.survival.stage import (
@@ -56,5 +55,4 @@ __all__ = [
     "product_limit",
     "publish_estimates",
     "read_cohort",
-    "suppress_estimates",
 ]

@@ -3,11 +3,11 @@
 Covariates are the categorical covariates at index (:data:`recurrence.survival.cohort.COVARIATES`),
 each coded against a reference level (:data:`REFERENCE_LEVELS`). Time is in days (so tie handling
 barely matters; lifelines uses Efron), censored at the headline horizon. Mothers with a covariate
-recorded as ``unknown`` are left out (complete cases). Proportional hazards are tested with
-lifelines' scaled Schoenfeld residual test against rank of time, one test per coefficient; a
-covariate with a coefficient failing it at :data:`PH_ALPHA` after a Bonferroni correction for the
-number of coefficients tested is moved into the strata of the final model (its hazard ratios are
-then not estimated, and the result says so).
+recorded as ``unknown`` are left out (complete cases). Proportional hazards are tested with the
+exact score test of R survival ≥ 3.0 ``cox.zph`` (:mod:`recurrence.survival.ph`, ``km`` time
+transform), one test per covariate (all its levels together); a covariate failing it at
+:data:`PH_ALPHA` after a Bonferroni correction for the number of covariates tested is moved into
+the strata of the final model (its hazard ratios are then not estimated, and the result says so).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
-from lifelines.statistics import proportional_hazard_test
 
 from recurrence.survival.cohort import COVARIATES, REFERENCE_LEVELS
 from recurrence.survival.km import horizon_days
+from recurrence.survival.ph import cox_zph, efron_fit
 
 #: Columns of ``analysis.cox_hazard_ratios`` and ``cox_hazard_ratios.csv``, in order.
 COX_COLUMNS: tuple[str, ...] = (
@@ -34,9 +34,29 @@ COX_COLUMNS: tuple[str, ...] = (
     "ci_upper",
     "p_value",
 )
-PH_COLUMNS: tuple[str, ...] = ("variable", "level", "test_statistic", "p_value", "stratified")
+PH_COLUMNS: tuple[str, ...] = ("variable", "transform", "chisq", "df", "p_value", "stratified")
 PH_ALPHA = 0.05
+#: Time transform of the proportional-hazards test (R's ``cox.zph`` default).
+PH_TRANSFORM = "km"
 _SEP = "="
+_RATIO_SCHEMA = {
+    "variable": pl.String,
+    "level": pl.String,
+    "hazard_ratio": pl.Float64,
+    "ci_lower": pl.Float64,
+    "ci_upper": pl.Float64,
+    "p_value": pl.Float64,
+    "n_mothers": pl.Int64,
+    "n_events": pl.Int64,
+}
+_PH_SCHEMA = {
+    "variable": pl.String,
+    "transform": pl.String,
+    "chisq": pl.Float64,
+    "df": pl.Int64,
+    "p_value": pl.Float64,
+    "stratified": pl.Boolean,
+}
 
 
 @dataclass(frozen=True)
@@ -81,57 +101,6 @@ def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd
     return frame.select(columns).to_pandas()
 
 
-def scaled_schoenfeld(cph: CoxPHFitter, design: pd.DataFrame) -> pd.DataFrame:
-    """Scaled Schoenfeld residuals of an unstratified Efron fit, vectorised, in lifelines' order.
-
-    The same quantity as lifelines' ``compute_residuals(kind="scaled_schoenfeld")`` (whose loop
-    grows an array one row at a time: over a minute at national scale): for a return of mother
-    *i* at time *t* with *m* returns then, ``x_i − (1/m) Σ_{l<m} (R_x − (l/m) D_x)/(R − (l/m) D)``
-    where ``R``, ``R_x`` sum ``exp(xβ)`` and ``x·exp(xβ)`` over the risk set and ``D``, ``D_x``
-    over the returns at *t*; times the number of returns and the variance matrix. Rows are the
-    returns sorted (stably) by time and event as lifelines sorts them, which matters because the
-    rank time transform ranks tied returns in that order.
-
-    Parameters
-    ----------
-    cph
-        A fitted, unstratified ``CoxPHFitter`` (Efron ties, unit weights).
-    design
-        Its training frame (``time_days``, ``event`` and the covariate columns).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per return, one column per coefficient, for ``proportional_hazard_test``'s
-        ``precomputed_residuals``.
-    """
-    names = list(cph.params_.index)
-    time = design["time_days"].to_numpy(dtype=float)
-    event = design["event"].to_numpy().astype(bool)
-    x = design[names].to_numpy(dtype=float)
-    order = np.lexsort((event, time))  # stable: by time, censored before returns
-    time, event, x = time[order], event[order], x[order]
-    phi = np.exp(x @ cph.params_.to_numpy(dtype=float))
-    # Risk-set sums at each row's time: suffix sums, taken at the first row of each time.
-    first = np.searchsorted(time, time, side="left")
-    risk = np.cumsum(phi[::-1])[::-1][first]
-    risk_x = np.cumsum((phi[:, None] * x)[::-1], axis=0)[::-1][first]
-    dt, dx, de = time[event], x[event], phi[event]
-    groups, start, m = np.unique(dt, return_index=True, return_counts=True)
-    g = np.repeat(np.arange(len(groups)), m)
-    tie_phi = np.bincount(g, weights=de)
-    tie_x = np.stack([np.bincount(g, weights=de * dx[:, k]) for k in range(x.shape[1])], axis=1)
-    # Each return contributes one term l = 0..m−1 of its time's Efron mean.
-    l_frac = (np.arange(len(dt)) - np.repeat(start, m)) / np.repeat(m, m)
-    r, r_x = risk[event], risk_x[event]
-    terms = (r_x - l_frac[:, None] * tie_x[g]) / (r - l_frac * tie_phi[g])[:, None]
-    terms /= np.repeat(m, m)[:, None]
-    mean = np.stack([np.bincount(g, weights=terms[:, k]) for k in range(x.shape[1])], axis=1)
-    resid = dx - mean[g]
-    scaled = len(dt) * resid @ cph.variance_matrix_.to_numpy(dtype=float)
-    return pd.DataFrame(scaled, columns=cph.params_.index)
-
-
 def _split(name: str) -> tuple[str, str]:
     variable, _, level = name.partition(_SEP)
     return variable, level
@@ -139,28 +108,13 @@ def _split(name: str) -> tuple[str, str]:
 
 def _not_fitted(n_mothers: int, n_events: int) -> CoxResult:
     """An empty, typed result for a cohort the model cannot be fitted on."""
-    ratios = pl.DataFrame(
-        schema={
-            "variable": pl.String,
-            "level": pl.String,
-            "hazard_ratio": pl.Float64,
-            "ci_lower": pl.Float64,
-            "ci_upper": pl.Float64,
-            "p_value": pl.Float64,
-            "n_mothers": pl.Int64,
-            "n_events": pl.Int64,
-        }
+    return CoxResult(
+        pl.DataFrame(schema={**_RATIO_SCHEMA}),
+        pl.DataFrame(schema={**_PH_SCHEMA}),
+        (),
+        n_mothers,
+        n_events,
     )
-    ph = pl.DataFrame(
-        schema={
-            "variable": pl.String,
-            "level": pl.String,
-            "test_statistic": pl.Float64,
-            "p_value": pl.Float64,
-            "stratified": pl.Boolean,
-        }
-    )
-    return CoxResult(ratios, ph, (), n_mothers, n_events)
 
 
 def fit_cox(
@@ -181,8 +135,8 @@ def fit_cox(
     horizon_years
         Follow-up is censored here.
     ph_alpha
-        Family-wise level of the proportional-hazards tests: a covariate is stratified when one
-        of its levels has a p-value below ``ph_alpha`` divided by the number of levels tested.
+        Family-wise level of the proportional-hazards tests: a covariate is stratified when its
+        test's p-value is below ``ph_alpha`` divided by the number of covariates tested.
 
     Returns
     -------
@@ -199,7 +153,7 @@ def fit_cox(
         c for c in dummies if design[c].sum() > 0 and design.loc[design[c] == 1, "event"].sum() > 0
     ]
     design = design[["time_days", "event", *usable]]
-    if not usable or design["event"].sum() == 0:
+    if not usable or not design["event"].any():
         # No return, or no group to compare with its reference: there is no model to fit.
         return _not_fitted(len(design), int(design["event"].sum()))
     try:
@@ -208,16 +162,24 @@ def fit_cox(
         # A singular design (e.g. a level that coincides with another on a small extract) has
         # no estimable hazard ratios: publish none, and the report says why.
         return _not_fitted(len(design), int(design["event"].sum()))
-    test = proportional_hazard_test(
-        cph,
-        design,
-        time_transform="rank",
-        precomputed_residuals=scaled_schoenfeld(cph, design),
-    )
-    p_by_level = dict(zip(test.summary.index, test.summary["p"], strict=True))
-    stat_by_level = dict(zip(test.summary.index, test.summary["test_statistic"], strict=True))
-    threshold = ph_alpha / max(len(p_by_level), 1)
-    failing = sorted({_split(k)[0] for k, p in p_by_level.items() if p < threshold})
+    names = list(cph.params_.index)
+    terms: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        terms.setdefault(_split(name)[0], []).append(i)
+    time = design["time_days"].to_numpy(dtype=float)
+    event = design["event"].to_numpy().astype(bool)
+    x = design[names].to_numpy(dtype=float)
+    # The score test needs the score to be zero at β: polish lifelines' estimate to convergence.
+    try:
+        beta = efron_fit(time, event, x, start=cph.params_.to_numpy(dtype=float)).coef
+        zph = cox_zph(time, event, x, beta, terms, transform=PH_TRANSFORM)
+    except np.linalg.LinAlgError:
+        # lifelines' step-halving can stop on a design whose information matrix is singular:
+        # without a testable model there are no hazard ratios to publish.
+        return _not_fitted(len(design), int(design["event"].sum()))
+    p_by_term = dict(zip(zph.terms[:-1], zph.p[:-1], strict=True))
+    threshold = ph_alpha / max(len(p_by_term), 1)
+    failing = sorted(k for k, p in p_by_term.items() if p < threshold)
     if failing:
         keep_cols = [c for c in usable if _split(c)[0] not in failing]
         strata = design[["time_days", "event", *keep_cols]].copy()
@@ -253,16 +215,17 @@ def fit_cox(
     )
     ph = pl.DataFrame(
         {
-            "variable": [_split(k)[0] for k in p_by_level],
-            "level": [_split(k)[1] for k in p_by_level],
-            "test_statistic": np.array(list(stat_by_level.values()), dtype=float),
-            "p_value": np.array(list(p_by_level.values()), dtype=float),
-            "stratified": [_split(k)[0] in failing for k in p_by_level],
+            "variable": list(zph.terms),
+            "transform": [PH_TRANSFORM] * len(zph.terms),
+            "chisq": zph.chisq.astype(float),
+            "df": zph.df.astype(np.int64),
+            "p_value": zph.p.astype(float),
+            "stratified": [t in failing for t in zph.terms],
         }
     )
     return CoxResult(
         ratios.sort("variable", "level"),
-        ph.sort("variable", "level"),
+        ph,
         tuple(failing),
         len(design),
         int(design["event"].sum()),

@@ -1,4 +1,6 @@
-"""Tables of the cumulative probability of return, overall and by covariate, and their release.
+"""Tables of the cumulative probability of return, overall and by covariate.
+
+Their release (disclosure control) is :mod:`recurrence.survival.disclosure`.
 
 This module is the only place cohort rows cross from polars to numpy/pandas for estimation.
 """
@@ -10,7 +12,6 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from recurrence.disclosure import DisclosureError, Relation, suppress
 from recurrence.survival.aj import aalen_johansen
 from recurrence.survival.cohort import COVARIATES
 from recurrence.survival.km import KMPoints, horizon_days, kaplan_meier
@@ -144,83 +145,3 @@ def estimate_table(
 def primary_method(table: pl.DataFrame) -> str:
     """The method of the published estimate in ``table`` (not the naive comparison)."""
     return METHOD_AJ if METHOD_AJ in set(table["method"]) else METHOD_KM
-
-
-def suppress_estimates(table: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
-    """Hide small groups (see :func:`_suppress_one_method`), separately for each method.
-
-    The counts are the same under every method (returns, mothers at risk), so the same rows
-    are hidden for the Aalen–Johansen estimate and its naive comparison.
-    """
-    parts = [
-        _suppress_one_method(part, min_cell=min_cell)
-        for (_,), part in table.group_by("method", maintain_order=True)
-    ]
-    if not parts:
-        return _suppress_one_method(table, min_cell=min_cell)
-    return pl.concat(parts)
-
-
-def _suppress_one_method(table: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
-    """Hide every row whose estimate rests on fewer than ``min_cell`` mothers or events.
-
-    Primary suppression: a row is hidden when its mothers at start, mothers still at risk or
-    returns by the horizon number fewer than ``min_cell`` (a zero too: "nobody returned" is
-    disclosive). Secondary suppression (:func:`recurrence.disclosure.suppress`) then hides further
-    groups so that no hidden count can be recovered by subtracting published groups from the
-    overall row: the groups of a variable add up to the whole cohort (when that cannot be
-    done, every group of the variable at that horizon is hidden). A hidden row loses its
-    estimate, limits and counts.
-
-    Parameters
-    ----------
-    table
-        Output of :func:`estimate_table`.
-    min_cell
-        Smallest number of mothers a published estimate may rest on.
-
-    Returns
-    -------
-    polars.DataFrame
-        The table with a boolean ``suppressed`` column and hidden values set to null.
-    """
-    hidden: set[tuple[str, str, int]] = set()
-    overall = table.filter(pl.col("group_variable") == OVERALL)
-    for (variable, years), part in table.filter(pl.col("group_variable") != OVERALL).group_by(
-        "group_variable", "horizon_years"
-    ):
-        total = overall.filter(pl.col("horizon_years") == years)
-        for count in ("n_at_start", "n_at_risk", "n_events"):
-            values = dict(zip(part["group_value"], part[count], strict=True))
-            cells: dict[object, int] = dict(values)
-            relations = []
-            if total.height:
-                cells[OVERALL] = int(total[count][0])
-                relations = [Relation(OVERALL, tuple(values))]
-            try:
-                result = suppress(cells, relations, min_cell=min_cell, fixed=(OVERALL,))
-                drop = result.suppressed
-            except DisclosureError:
-                # No choice of cells protects the small group (e.g. the variable has a single
-                # level, equal to the whole cohort): hide every group of the variable.
-                drop = frozenset(values)
-            hidden |= {(variable, str(v), years) for v in drop if v != OVERALL}
-    for row in overall.iter_rows(named=True):
-        if min(row["n_at_start"], row["n_at_risk"], row["n_events"]) < min_cell:
-            hidden.add((OVERALL, OVERALL, row["horizon_years"]))
-    keys = pl.DataFrame(
-        list(hidden) or None,
-        schema={"group_variable": pl.String, "group_value": pl.String, "horizon_years": pl.Int64},
-        orient="row",
-    ).with_columns(pl.lit(True).alias("suppressed"))
-    out = table.join(
-        keys,
-        on=["group_variable", "group_value", "horizon_years"],
-        how="left",
-        maintain_order="left",
-    )
-    out = out.with_columns(pl.col("suppressed").fill_null(False))
-    values = ["estimate", "ci_lower", "ci_upper", "n_at_start", "n_at_risk", "n_events"]
-    return out.with_columns(
-        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in values
-    ).select(*ESTIMATE_COLUMNS, "suppressed")

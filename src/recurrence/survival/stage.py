@@ -17,8 +17,14 @@ import polars as pl
 
 from recurrence.config import Config
 from recurrence.publish import atomic_write
-from recurrence.survival.cohort import COHORT_TABLE, person_id_cohort, read_cohort
+from recurrence.survival.cohort import (
+    COHORT_TABLE,
+    extract_end_date,
+    person_id_cohort,
+    read_cohort,
+)
 from recurrence.survival.cox import COX_COLUMNS, PH_COLUMNS, CoxResult, fit_cox
+from recurrence.survival.disclosure import NOT_APPLICABLE_COLUMNS, protect_family
 from recurrence.survival.estimates import (
     ESTIMATE_COLUMNS,
     METHOD_AJ,
@@ -26,7 +32,6 @@ from recurrence.survival.estimates import (
     estimate_points,
     estimate_table,
     has_competing_events,
-    suppress_estimates,
 )
 from recurrence.survival.km import horizon_days
 
@@ -166,16 +171,32 @@ def _suppress_cox(ratios: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
     )
 
 
+#: Symbol of a value that cannot exist (a horizon nobody in the group could reach): GSS "[x]".
+NOT_APPLICABLE_SYMBOL = "[x]"
+
+
 def _write_csv(path: Path, frame: pl.DataFrame, columns: tuple[str, ...], symbol: str) -> Path:
+    na = (
+        frame["not_applicable"].to_list()
+        if "not_applicable" in frame.columns
+        else [False] * frame.height
+    )
+
+    def cell(v: object, column: str, not_applicable: bool) -> object:
+        if v is None:
+            return (
+                NOT_APPLICABLE_SYMBOL
+                if not_applicable and column in NOT_APPLICABLE_COLUMNS
+                else symbol
+            )
+        return f"{v:.6g}" if isinstance(v, float) else v
+
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
             out.writerow(columns)
-            for row in frame.select(columns).iter_rows():
-                out.writerow(
-                    symbol if v is None else (f"{v:.6g}" if isinstance(v, float) else v)
-                    for v in row
-                )
+            for row, flag in zip(frame.select(columns).iter_rows(), na, strict=True):
+                out.writerow(cell(v, c, flag) for v, c in zip(row, columns, strict=True))
 
     return atomic_write(path, write)
 
@@ -185,9 +206,13 @@ def publish_estimates(
 ) -> Published:
     """Suppress small groups, write the published tables and (if ``out_dir``) the CSV files.
 
-    Estimates: see :func:`recurrence.survival.estimates.suppress_estimates`. Hazard ratios: a
-    level with fewer than ``disclosure.min_cell`` mothers or returns is hidden. Hidden values are
-    null in the warehouse and ``disclosure.symbol`` in the CSV files.
+    Estimates: the table family is protected as a whole
+    (:func:`recurrence.survival.disclosure.protect_family`: groups hidden at every horizon,
+    horizons nobody in a group could reach marked not applicable, interval counts of returns
+    protected, counts rounded to ``disclosure.rounding_base`` when set). Hazard ratios: a level
+    with fewer than ``disclosure.min_cell`` mothers or returns is hidden. Hidden values are null
+    in the warehouse and ``disclosure.symbol`` in the CSV files; values that cannot exist are
+    null with ``not_applicable`` true and ``[x]`` in the CSV.
 
     Parameters
     ----------
@@ -204,8 +229,11 @@ def publish_estimates(
         The released tables and the files written.
     """
     min_cell = config.disclosure.min_cell
-    estimates = suppress_estimates(
-        con.sql(f"select * from {ESTIMATES_TABLE}").pl(), min_cell=min_cell
+    estimates = protect_family(
+        con.sql(f"select * from {ESTIMATES_TABLE}").pl(),
+        min_cell=min_cell,
+        extract_end=extract_end_date(con),
+        rounding_base=config.disclosure.rounding_base,
     )
     ratios = _suppress_cox(con.sql(f"select * from {COX_TABLE}").pl(), min_cell=min_cell)
     _write(con, PUBLISHED_TABLE, estimates)
@@ -330,7 +358,7 @@ def count_published_below_min_cell(published: pl.DataFrame, *, min_cell: int) ->
     Parameters
     ----------
     published
-        Output of :func:`recurrence.survival.estimates.suppress_estimates`.
+        Output of :func:`recurrence.survival.disclosure.protect_family`.
     min_cell
         Disclosure threshold.
 
