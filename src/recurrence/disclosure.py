@@ -42,6 +42,9 @@ from scipy.optimize import linprog
 
 from recurrence.errors import RecurrenceError
 
+#: Shown in place of a value that cannot exist (e.g. a horizon nobody could reach): GSS ``[x]``.
+NOT_APPLICABLE_SYMBOL = "[x]"
+
 Cell = Hashable
 
 

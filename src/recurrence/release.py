@@ -18,6 +18,8 @@ from xml.etree import ElementTree
 
 import duckdb
 
+from recurrence.disclosure import NOT_APPLICABLE_SYMBOL
+
 #: Kinds of file a report folder may hold; anything else is reported, because it cannot be read.
 KNOWN_SUFFIXES = frozenset(
     {".csv", ".xlsx", ".png", ".svg", ".html", ".pdf", ".json", ".md", ".txt"}
@@ -54,7 +56,7 @@ def _is_count(name: str) -> bool:
 
 def _small(value: str, min_cell: int, symbol: str) -> bool:
     text = value.strip().replace(",", "")
-    if text in ("", symbol):
+    if text in ("", symbol, NOT_APPLICABLE_SYMBOL):
         return False
     try:
         number = float(text)

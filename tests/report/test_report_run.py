@@ -89,7 +89,7 @@ def test_every_number_in_the_html_is_a_released_cell_or_declared(rebuilt):
     report = build_report(inputs)
     found = audit_report(report_text(html), report.numbers, released)
     assert found.passed, found.summary()
-    assert found.cells_checked > 200  # the sample shows and hides values: the check means something
+    assert found.cells_checked > 150  # the sample shows and hides values: the check means something
     assert report.numbers.hidden
 
 

@@ -3,11 +3,9 @@
 import numpy as np
 import polars as pl
 
-from recurrence.survival.estimates import (
-    ESTIMATE_COLUMNS,
-    estimate_table,
-    suppress_estimates,
-)
+from recurrence.survival.disclosure import protect_family
+from recurrence.survival.estimates import ESTIMATE_COLUMNS, estimate_table
+from recurrence.survival.intruder import attack
 from recurrence.survival.km import horizon_days, product_limit
 from recurrence.survival.stage import count_non_monotone, count_published_below_min_cell
 
@@ -45,7 +43,7 @@ def test_table_columns_groups_and_values_match_the_product_limit():
 
 def test_small_groups_are_suppressed_with_a_second_group_so_no_count_can_be_recovered():
     table = estimate_table(_cohort(), [1, 7], covariates=["g"])
-    published = suppress_estimates(table, min_cell=10)
+    published = protect_family(table, min_cell=10, extract_end=None)
     hidden = published.filter(pl.col("suppressed"))
     assert set(hidden["group_value"]) >= {"tiny"}
     # The tiny group could be worked out as all - a - b, so a second group is hidden too.
@@ -56,6 +54,7 @@ def test_small_groups_are_suppressed_with_a_second_group_so_no_count_can_be_reco
     assert hidden["n_events"].null_count() == hidden.height
     assert count_published_below_min_cell(published, min_cell=10) == 0
     assert published.filter(pl.col("group_variable") == "all")["estimate"].null_count() == 0
+    assert attack(published, min_cell=10, extract_end=None) == []
 
 
 def test_zero_events_are_suppressed_and_the_audit_catches_an_unsafe_table():
@@ -65,7 +64,7 @@ def test_zero_events_are_suppressed_and_the_audit_catches_an_unsafe_table():
     table = estimate_table(cohort, [1], covariates=["g"])
     assert table["estimate"].to_list() == [0.0, 0.0]
     assert count_published_below_min_cell(table, min_cell=10) == 2
-    assert suppress_estimates(table, min_cell=10)["estimate"].null_count() == 2
+    assert protect_family(table, min_cell=10, extract_end=None)["estimate"].null_count() == 2
 
 
 def test_monotone_audit_catches_a_decrease():
@@ -113,7 +112,7 @@ def test_without_deaths_the_method_is_kaplan_meier():
 
 def test_suppression_hides_the_same_rows_for_both_methods():
     table = estimate_table(_competing_cohort(), [1, 3, 7], covariates=["g"])
-    out = suppress_estimates(table, min_cell=10)
+    out = protect_family(table, min_cell=10, extract_end=None)
     assert out.height == table.height
     hidden = {
         m: set(

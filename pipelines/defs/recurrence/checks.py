@@ -11,6 +11,8 @@ from recurrence.survival import (
     count_mothers_not_in_one_row,
     count_non_monotone,
     count_published_below_min_cell,
+    extract_end_date,
+    intruder_findings,
     read_cohort,
 )
 
@@ -18,6 +20,7 @@ ONE_ROW_PER_MOTHER = "every_mother_in_exactly_one_row"
 FOLLOW_UP_SOUND = "follow_up_within_extract"
 ESTIMATES_MONOTONE = "estimates_non_empty_and_monotone"
 NO_SMALL_ESTIMATE = "no_published_estimate_below_min_cell"
+RESISTS_INTRUDER = "estimates_resist_intruder"
 
 
 @dg.asset_check(
@@ -99,4 +102,31 @@ def no_published_estimate_below_min_cell(recurrence: RecurrenceResource) -> dg.A
             "hazard_ratios_below_min_cell": cox,
             "min_cell": min_cell,
         },
+    )
+
+
+@dg.asset_check(
+    asset=PUBLISHED,
+    name=RESISTS_INTRUDER,
+    blocking=True,
+    description=(
+        "An intruder who knows the partitions, the horizons, monotone counts and the extract end "
+        "cannot narrow any hidden count of recurrence_estimates to fewer than disclosure.min_cell."
+    ),
+)
+def estimates_resist_intruder(recurrence: RecurrenceResource) -> dg.AssetCheckResult:
+    """Fail when the linear-programming intruder narrows a hidden cell (names, never values)."""
+    disclosure = recurrence.load().disclosure
+    if disclosure.rounding_base > 1:
+        return dg.AssetCheckResult(
+            passed=True,
+            metadata={"attacked": False, "why": "counts are rounded; partitions do not add up"},
+        )
+    with recurrence.connect() as con:
+        published = con.sql("select * from published.recurrence_estimates").pl()
+        end = extract_end_date(con) if not published.is_empty() else None
+    found = intruder_findings(published, min_cell=disclosure.min_cell, extract_end=end)
+    return dg.AssetCheckResult(
+        passed=not found,
+        metadata={"attacked": True, "findings": len(found), "cells": found[:20]},
     )

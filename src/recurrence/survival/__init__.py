@@ -26,6 +26,7 @@ from recurrence.survival.stage import (
     count_mothers_not_in_one_row,
     count_non_monotone,
     count_published_below_min_cell,
+    intruder_findings,
     publish_estimates,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "extract_end_date",
     "fit_cox",
     "horizon_days",
+    "intruder_findings",
     "kaplan_meier",
     "person_id_cohort",
     "primary_method",

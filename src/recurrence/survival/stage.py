@@ -8,6 +8,7 @@ orchestration reports as metadata.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from recurrence.config import Config
+from recurrence.disclosure import NOT_APPLICABLE_SYMBOL
 from recurrence.publish import atomic_write
 from recurrence.survival.cohort import (
     COHORT_TABLE,
@@ -33,6 +35,7 @@ from recurrence.survival.estimates import (
     estimate_table,
     has_competing_events,
 )
+from recurrence.survival.intruder import attack
 from recurrence.survival.km import horizon_days
 
 ESTIMATES_TABLE = "analysis.recurrence_estimates"
@@ -169,10 +172,6 @@ def _suppress_cox(ratios: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
     return ratios.with_columns(hide.alias("suppressed")).with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in values
     )
-
-
-#: Symbol of a value that cannot exist (a horizon nobody in the group could reach): GSS "[x]".
-NOT_APPLICABLE_SYMBOL = "[x]"
 
 
 def _write_csv(path: Path, frame: pl.DataFrame, columns: tuple[str, ...], symbol: str) -> Path:
@@ -373,3 +372,32 @@ def count_published_below_min_cell(published: pl.DataFrame, *, min_cell: int) ->
         | (pl.col("n_at_risk") < min_cell)
         | (pl.col("n_events") < min_cell)
     ).height
+
+
+def intruder_findings(
+    published: pl.DataFrame, *, min_cell: int, extract_end: dt.date | None
+) -> list[str]:
+    """Cells of the published estimates an intruder can narrow below ``min_cell``.
+
+    Runs :func:`recurrence.survival.intruder.attack` on each method's rows. Counts rounded to a
+    base are not attacked: their partitions no longer add up exactly, which is the protection.
+
+    Parameters
+    ----------
+    published
+        Output of :func:`recurrence.survival.disclosure.protect_family`.
+    min_cell
+        Disclosure threshold.
+    extract_end
+        The extract end date (public knowledge).
+
+    Returns
+    -------
+    list of str
+        ``"<method> <variable>=<value> <cell>"`` for each finding (no values): empty when safe.
+    """
+    found: list[str] = []
+    for (method,), part in published.group_by("method", maintain_order=True):
+        for f in attack(part, min_cell=min_cell, extract_end=extract_end):
+            found.append(f"{method} {f.group[0]}={f.group[1]} {f.cell}")
+    return found
