@@ -46,6 +46,13 @@ PUBLISHED_TABLE = "published.recurrence_estimates"
 PUBLISHED_COX_TABLE = "published.cox_hazard_ratios"
 ESTIMATES_CSV = "recurrence_estimates.csv"
 COX_CSV = "cox_hazard_ratios.csv"
+#: Significant figures of a published hazard ratio and its bounds. lifelines stops Newton's
+#: method at a relative change of about 4e-5, so a fifth figure would be noise that moves between
+#: library versions and platforms.
+RATIO_SIG_FIGS = 4
+#: The columns rounded to :data:`RATIO_SIG_FIGS` (p-values keep their precision: a small p-value
+#: is read by its order of magnitude, which rounding would not change).
+ROUNDED_RATIO_COLUMNS: tuple[str, ...] = ("hazard_ratio", "ci_lower", "ci_upper")
 SENSITIVITY_COLUMNS: tuple[str, ...] = (
     "linkage",
     "horizon_years",
@@ -174,6 +181,31 @@ def _suppress_cox(ratios: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
     )
 
 
+def round_ratios(ratios: pl.DataFrame, *, sig_figs: int = RATIO_SIG_FIGS) -> pl.DataFrame:
+    """Round hazard ratios and their confidence bounds to ``sig_figs`` significant figures.
+
+    Parameters
+    ----------
+    ratios
+        Hazard ratios with the columns :data:`ROUNDED_RATIO_COLUMNS` (nulls stay null).
+    sig_figs
+        Significant figures kept.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``ratios`` with those columns rounded; every other column unchanged.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"hazard_ratio": [1.234567], "ci_lower": [0.0123456],
+    ...                       "ci_upper": [12.34567]})
+    >>> round_ratios(frame).row(0)
+    (1.235, 0.01235, 12.35)
+    """
+    return ratios.with_columns(pl.col(c).round_sig_figs(sig_figs) for c in ROUNDED_RATIO_COLUMNS)
+
+
 def _write_csv(path: Path, frame: pl.DataFrame, columns: tuple[str, ...], symbol: str) -> Path:
     na = (
         frame["not_applicable"].to_list()
@@ -209,7 +241,9 @@ def publish_estimates(
     (:func:`recurrence.survival.disclosure.protect_family`: groups hidden at every horizon,
     horizons nobody in a group could reach marked not applicable, interval counts of returns
     protected, counts rounded to ``disclosure.rounding_base`` when set). Hazard ratios: a level
-    with fewer than ``disclosure.min_cell`` mothers or returns is hidden. Hidden values are null
+    with fewer than ``disclosure.min_cell`` mothers or returns is hidden; the others and their
+    bounds are rounded to :data:`RATIO_SIG_FIGS` significant figures (:func:`round_ratios`) in
+    the published table and the CSV alike. Hidden values are null
     in the warehouse and ``disclosure.symbol`` in the CSV files; values that cannot exist are
     null with ``not_applicable`` true and ``[x]`` in the CSV.
 
@@ -234,7 +268,9 @@ def publish_estimates(
         extract_end=extract_end_date(con),
         rounding_base=config.disclosure.rounding_base,
     )
-    ratios = _suppress_cox(con.sql(f"select * from {COX_TABLE}").pl(), min_cell=min_cell)
+    ratios = round_ratios(
+        _suppress_cox(con.sql(f"select * from {COX_TABLE}").pl(), min_cell=min_cell)
+    )
     _write(con, PUBLISHED_TABLE, estimates)
     _write(con, PUBLISHED_COX_TABLE, ratios.select(*COX_COLUMNS, "suppressed"))
     files: tuple[Path, ...] = ()
