@@ -2,6 +2,7 @@
 
 import numpy as np
 import polars as pl
+import pytest
 
 from recurrence.survival.disclosure import protect_family
 from recurrence.survival.estimates import ESTIMATE_COLUMNS, estimate_table
@@ -125,3 +126,27 @@ def test_suppression_hides_the_same_rows_for_both_methods():
     assert hidden["aalen_johansen"] == hidden["kaplan_meier_naive"]
     assert ("tiny", 1) in hidden["aalen_johansen"]
     assert count_published_below_min_cell(out, min_cell=10) == 0
+
+
+def test_a_return_on_day_2556_is_within_seven_years_and_day_2557_is_not():
+    # The stated convention: 7 years are 7 × 365.25 = 2,556.75 days, and a return on whole day t
+    # after the index issue date is within them when t ≤ 2,556.75, i.e. t ≤ floor(...) = 2,556.
+    assert horizon_days(7) == 2556
+    days = np.arange(1, 4000)
+    assert np.array_equal(days <= horizon_days(7), days <= 7 * 365.25)
+    cohort = pl.DataFrame(
+        {
+            "time_days": [2556, 2557, 3000, 3000, 3000],
+            "event": [True, True, False, False, False],
+            "competing_event": [False, False, False, False, True],
+            "g": ["x"] * 5,
+        }
+    )
+    for frame in (cohort.drop("competing_event"), cohort):  # Kaplan–Meier, then Aalen–Johansen
+        table = estimate_table(frame, [7, 8], covariates=["g"])
+        overall = table.filter(pl.col("group_variable") == "all").sort("horizon_years")
+        for method in set(overall["method"]):
+            rows = overall.filter(pl.col("method") == method)
+            assert rows["n_events"].to_list() == [1, 2], method
+            assert rows["n_at_risk"].to_list() == [5, 3], method
+            assert rows["estimate"][0] == pytest.approx(0.2, abs=1e-12), method

@@ -26,6 +26,11 @@ CI_TRANSFORM = "log(-log) of survival, Greenwood variance"
 def horizon_days(years: float) -> int:
     """Days in a horizon of ``years`` years: a return within ``floor(years × 365.25)`` days.
 
+    The convention: a year is 365.25 days and a return on whole day ``t`` after the index issue
+    date is within the horizon when ``t ≤ years × 365.25``. Time is in whole days, so that is
+    ``t ≤ floor(years × 365.25)``: 2,556.75 and 2,556 give the same cohort counts for 7 years,
+    while 2,557 would take in a day past seven years of 365.25 days.
+
     Examples
     --------
     >>> horizon_days(7)
