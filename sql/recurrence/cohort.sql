@@ -21,7 +21,11 @@
 --   Look-back: mothers whose index issue date is within the first $lookback_years years of the
 --   data window (earliest issue date of any case in staging.cases) are excluded (left
 --   truncation: earlier proceedings before the data begin are unseen). They stay in the table
---   with in_cohort = false so that every mother has exactly one row.
+--   with in_cohort = false (after_lookback = false) so that every mother has exactly one row.
+--   Zero follow-up: a mother whose index issue date is the extract end date cannot be followed
+--   for a single day (time_days = 0, censored). She is excluded (in_cohort = false,
+--   zero_follow_up = true; counted in the metadata), so that she does not enter the mothers at
+--   start of a group without any chance of a return.
 -- Inputs: staging.cases, staging.case_people, linkage.mother_keys, recurrence_mother_deaths.
 -- Parameters: $mother_id ('mother_key': the linked woman; 'person_id': each person_id taken as a
 --   separate woman, the sensitivity analysis without linkage), $application_types (list of application types that are care proceedings),
@@ -217,7 +221,8 @@ assembled as (
         i.region_code,
         coalesce(ic.n_children_index, 0) as n_children_index,
         ic.youngest_child_age_days,
-        i.index_issue_date >= w.cohort_start as in_cohort,
+        i.index_issue_date >= w.cohort_start as after_lookback,
+        i.index_issue_date = cast($extract_end_date as date) as zero_follow_up,
         w.window_start
     from with_deaths as i
     cross join data_window as w
@@ -227,7 +232,9 @@ assembled as (
 
 select
     mother_key,
-    in_cohort,
+    after_lookback and not zero_follow_up as in_cohort,
+    after_lookback,
+    zero_follow_up,
     index_case_id,
     index_issue_date,
     index_final_hearing_date,

@@ -274,3 +274,28 @@ def test_audit_catches_a_competing_event_with_the_wrong_time(con):
         "update analysis.recurrence_cohort set time_days = time_days + 1 where competing_event"
     )
     assert count_bad_follow_up(con)["inconsistent"] == 1
+
+
+def test_a_mother_indexed_on_the_extract_end_date_is_excluded_and_counted(con):
+    # Mother E's only set is issued on the extract end date: she cannot be followed for a day.
+    con.execute("insert into staging.cases values ('e1', ?, 's31_care', 'E7', null)", [END])
+    con.execute("insert into staging.case_people values ('e1', 'pe', 'mother', null, '1992-02')")
+    con.execute("insert into staging.case_people values ('e1', 'ke', 'child', ?, null)", [END])
+    con.execute("insert into linkage.mother_keys values ('e1', 'pe', 'mE')")
+    summary = build_cohort(con, load_config())
+    frame = read_cohort(con, in_cohort_only=False)
+    rows = {r["mother_key"]: r for r in frame.iter_rows(named=True)}
+    e = rows["mE"]
+    assert (e["time_days"], e["zero_follow_up"], e["after_lookback"]) == (0, True, True)
+    assert e["in_cohort"] is False
+    assert "mE" not in set(read_cohort(con)["mother_key"])
+    assert summary.zero_follow_up == 1
+    # Nobody is lost without a count: every row is in the cohort or excluded for one reason.
+    assert summary.excluded_by_lookback == sum(not r["after_lookback"] for r in rows.values())
+    assert summary.mothers == summary.in_cohort + summary.zero_follow_up + (
+        summary.excluded_by_lookback
+    )
+    assert all(r["time_days"] > 0 for r in rows.values() if r["in_cohort"])
+    # Still one row per mother, and the follow-up audit finds nothing wrong.
+    assert count_mothers_not_in_one_row(con, ("s31_care", "s31_supervision"))["missing"] == 0
+    assert count_bad_follow_up(con) == {"negative": 0, "past_extract_end": 0, "inconsistent": 0}

@@ -36,8 +36,9 @@ def recurrence_cohort(recurrence: RecurrenceResource) -> dg.MaterializeResult:
 
     Population: every mother_key in care proceedings (ingest.care_application_types); in_cohort
     marks those whose index set is after the look-back (recurrence.lookback_years from the start
-    of the data). Unit: one row per mother with index case, event case, time in days, event flag
-    (recurrence.event) and covariates at index. Time window: index issue date to the extract end
+    of the data) and who have follow-up (index issue date before the extract end). Unit: one
+    row per mother with index case, event case, time in days, event flag (recurrence.event) and
+    covariates at index. Time window: index issue date to the extract end
     date (censoring).
     """
     config = recurrence.load()
@@ -47,7 +48,9 @@ def recurrence_cohort(recurrence: RecurrenceResource) -> dg.MaterializeResult:
         metadata={
             "mothers": s.mothers,
             "mothers_in_cohort": s.in_cohort,
-            "mothers_excluded_by_lookback": s.mothers - s.in_cohort,
+            "mothers_excluded_by_lookback": s.excluded_by_lookback,
+            # Index issue date on the extract end date: no day of follow-up, so excluded.
+            "mothers_excluded_zero_follow_up": s.zero_follow_up,
             "returns": s.events,
             "event": config.recurrence.event,
             "lookback_years": config.recurrence.lookback_years,

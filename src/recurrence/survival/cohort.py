@@ -54,6 +54,11 @@ class CohortSummary:
     competing_events: int = 0
     #: Of those, mothers with a return recorded after the death (not counted as a return).
     returns_after_death: int = 0
+    #: Mothers after the look-back whose index issue date is the extract end date: no day of
+    #: follow-up, so excluded from the cohort (``in_cohort`` false, ``zero_follow_up`` true).
+    zero_follow_up: int = 0
+    #: Mothers whose index set is within the look-back (excluded from the cohort).
+    excluded_by_lookback: int = 0
 
 
 def extract_end_date(con: duckdb.DuckDBPyConnection) -> dt.date:
@@ -171,10 +176,12 @@ def build_cohort(
             count(*) filter (where in_cohort and event),
             count(*) filter (where mother_death_date < index_issue_date),
             count(*) filter (where in_cohort and competing_event),
-            count(*) filter (where in_cohort and return_after_death)
+            count(*) filter (where in_cohort and return_after_death),
+            count(*) filter (where after_lookback and zero_follow_up),
+            count(*) filter (where not after_lookback)
         from {COHORT_TABLE}
         """
-    ).fetchone() or (0, 0, 0, 0, 0, 0)
+    ).fetchone() or (0, 0, 0, 0, 0, 0, 0, 0)
     return CohortSummary(
         int(row[0]),
         int(row[1]),
@@ -185,6 +192,8 @@ def build_cohort(
         deaths_before_index=int(row[3]),
         competing_events=int(row[4]),
         returns_after_death=int(row[5]),
+        zero_follow_up=int(row[6]),
+        excluded_by_lookback=int(row[7]),
     )
 
 
