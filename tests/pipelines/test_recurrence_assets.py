@@ -1,6 +1,8 @@
 """The recurrence assets: their place in the graph, their checks, and a run on the sample."""
 
 import csv
+import re
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -16,6 +18,7 @@ from recurrence.survival import (
     ESTIMATE_COLUMNS,
     build_cohort,
     horizon_days,
+    person_id_cohort,
     product_limit,
     read_cohort,
 )
@@ -216,3 +219,79 @@ def test_recorded_deaths_make_aalen_johansen_the_estimate(sample_run, tmp_path):
     assert overall["aalen_johansen"] < overall["kaplan_meier_naive"]
     assert methods == {"aalen_johansen", "kaplan_meier_naive"}
     assert sensitivity == {"aalen_johansen"}
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "recurrence.md"
+SAMPLE_RESULTS = re.compile(
+    r"look-back 1 year: (?P<estimate>[\d.]+) \(95% CI (?P<lower>[\d.]+)–(?P<upper>[\d.]+)\) over "
+    r"(?P<mothers>[\d,]+) mothers; truth from the generator \([^)]*\) (?P<truth>[\d.]+) "
+    r"\((?P<truth_lower>[\d.]+)–(?P<truth_upper>[\d.]+)\)\. `any` event: (?P<any>[\d.]+) against "
+    r"truth (?P<truth_any>[\d.]+)\. Person-id-only linkage: (?P<person_id>[\d.]+) \(`new_child`\), "
+    r"(?P<person_id_any>[\d.]+) \(`any`\).*? Cox model: (?P<stratified>.*?) fails? the "
+    r"proportional-hazards test"
+)
+
+
+def _docs_sample_results() -> dict[str, str]:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## Results on the synthetic sample", 1)[1].split("\n## ", 1)[0]
+    match = SAMPLE_RESULTS.search(" ".join(section.split()))
+    assert match, "docs/recurrence.md: the sample results no longer read as this test expects"
+    return match.groupdict()
+
+
+@pytest.mark.slow
+def test_figures_quoted_in_the_docs_are_the_sample_runs(sample_run):
+    """Every figure in docs/recurrence.md's sample results is the run's, to the digits quoted."""
+    code, root = sample_run
+    assert code == 0
+    quoted = _docs_sample_results()
+    config = load_config()
+    con = connect(root / "wh.duckdb")
+    try:
+        headline = con.sql(
+            "select estimate, ci_lower, ci_upper, n_at_start from analysis.recurrence_estimates "
+            "where group_variable = 'all' and horizon_years = 7 and method = 'kaplan_meier'"
+        ).fetchone()
+        person_id = con.sql(
+            "select estimate from analysis.recurrence_linkage_sensitivity "
+            "where linkage = 'person_id'"
+        ).fetchone()[0]
+        stratified = [
+            r[0]
+            for r in con.sql(
+                "select variable from analysis.cox_ph_test where stratified order by variable"
+            ).fetchall()
+        ]
+        seven = np.array([horizon_days(7)])
+        build_cohort(con, config, event="any")
+        cohort = read_cohort(con)
+        linked_any = product_limit(
+            cohort["time_days"].to_numpy(), cohort["event"].to_numpy(), seven
+        )
+        alone = person_id_cohort(con, config, event="any")
+        person_id_any = product_limit(
+            alone["time_days"].to_numpy(), alone["event"].to_numpy(), seven
+        )
+        build_cohort(con, config)  # leave the warehouse as the run left it
+    finally:
+        con.close()
+    truth = _truth_estimate(SAMPLE_EXTRACT_DIR / "truth", "return_new_child_days")
+    truth_any = _truth_estimate(SAMPLE_EXTRACT_DIR / "truth", "return_any_days")
+    run = {
+        "estimate": headline[0],
+        "lower": headline[1],
+        "upper": headline[2],
+        "truth": truth.estimate[0],
+        "truth_lower": truth.ci_lower[0],
+        "truth_upper": truth.ci_upper[0],
+        "any": linked_any.estimate[0],
+        "truth_any": truth_any.estimate[0],
+        "person_id": person_id,
+        "person_id_any": person_id_any.estimate[0],
+    }
+    for name, value in run.items():
+        assert quoted[name] == f"{value:.3f}", name
+    assert quoted["mothers"] == f"{headline[3]:,}"
+    named = re.findall(r"`([a-z_]+)`", quoted["stratified"])
+    assert named == stratified or (not stratified and quoted["stratified"] == "no covariate")
