@@ -301,3 +301,43 @@ def test_a_released_csv_is_checked_cell_by_cell_against_its_table(tmp_path):
     assert audit_csv(path, published, keys) == [
         "newborn_rates.csv row 4 children: shows a value hidden (or not released) in the table"
     ]
+
+
+def _ph(stratified: dict[str, float]) -> pl.DataFrame:
+    variables = ["age_group", "index_period", "GLOBAL"]
+    return pl.DataFrame(
+        {
+            "variable": variables,
+            "transform": ["km"] * 3,
+            "chisq": [7.1, 14.1, 21.2],
+            "df": [4, 3, 7],
+            "p_value": [stratified.get(v, 0.4) for v in variables],
+            "stratified": [v in stratified for v in variables],
+        }
+    )
+
+
+def test_the_cox_section_names_a_stratified_covariate_with_its_p_value():
+    inputs = _inputs(
+        published__cox_hazard_ratios=COX, published__cox_ph_test=_ph({"index_period": 0.0028})
+    )
+    text, found = _audit(inputs, cox_section)
+    flat = " ".join(text.split())
+    assert "the effect of year of her first set (p = 0.003) changes over the follow-up" in flat
+    assert "stratified on it" in flat
+    assert "no departure" not in flat
+    assert found.passed, found.summary()
+    # The p-value is a released cell, checked against the table like any other.
+    cells = [s.source for s in inputs.numbers.shown if not isinstance(s.source, str)]
+    assert ("published.cox_ph_test", "p_value") in {(c.table, c.column) for c in cells}
+
+
+def test_the_cox_section_says_when_the_ph_test_found_no_departure():
+    inputs = _inputs(published__cox_hazard_ratios=COX, published__cox_ph_test=_ph({}))
+    text, found = _audit(inputs, cox_section)
+    assert "found no departure for any characteristic" in " ".join(text.split())
+    assert "stratified on it" not in text
+    assert found.passed, found.summary()
+    # A run without the released test (an older warehouse) says nothing about it.
+    text, _ = _audit(_inputs(published__cox_hazard_ratios=COX), cox_section)
+    assert "proportional hazards (the score test" not in " ".join(text.split())

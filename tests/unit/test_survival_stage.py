@@ -1,4 +1,4 @@
-"""The recurrence release: published precision of hazard ratios."""
+"""The recurrence release: published precision of hazard ratios, the released PH test."""
 
 import csv
 import datetime as dt
@@ -16,7 +16,9 @@ from recurrence.survival.stage import (
     COX_CSV,
     COX_TABLE,
     ESTIMATES_TABLE,
+    PH_TABLE,
     PUBLISHED_COX_TABLE,
+    PUBLISHED_PH_TABLE,
     RATIO_SIG_FIGS,
     _write,
     publish_estimates,
@@ -51,8 +53,10 @@ def warehouse():
     con.execute("create table audit.extract_info as select ?::date as extract_end_date", [END])
     covariates = ("age_group", "region_code")
     _write(con, ESTIMATES_TABLE, estimate_table(cohort, [1, 7], covariates=covariates))
-    ratios = fit_cox(cohort, covariates=covariates, horizon_years=7).hazard_ratios
+    result = fit_cox(cohort, covariates=covariates, horizon_years=7)
+    ratios = result.hazard_ratios
     _write(con, COX_TABLE, ratios)
+    _write(con, PH_TABLE, result.ph_test)
     yield con, ratios
     con.close()
 
@@ -95,3 +99,12 @@ def test_round_ratios_keeps_nulls_and_small_and_large_values():
     assert out["hazard_ratio"].to_list() == [None, 0.0001235, 98770.0]
     assert out["ci_upper"].to_list() == [None, 2.0, 123500.0]
     assert out["p_value"].to_list() == frame["p_value"].to_list()
+
+
+def test_the_proportional_hazards_test_is_released_unchanged(warehouse, tmp_path):
+    con, _ = warehouse
+    publish_estimates(con, load_config(), None)
+    released = con.sql(f"select * from {PUBLISHED_PH_TABLE} order by variable").pl()
+    fitted = con.sql(f"select * from {PH_TABLE} order by variable").pl()
+    assert released.equals(fitted)
+    assert set(released["variable"]) == {"age_group", "region_code", "GLOBAL"}

@@ -42,6 +42,7 @@ from recurrence.report.numbers import NUMBER, Cell, Numbers
 CHECKED_TABLES: tuple[str, ...] = (
     "published.recurrence_estimates",
     "published.cox_hazard_ratios",
+    "published.cox_ph_test",
     "published.newborn_rates",
     "published.outcomes",
 )

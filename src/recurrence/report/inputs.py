@@ -34,7 +34,12 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "audit.ingest_accounting",
     "linkage.summary",
 )
-OPTIONAL_TABLES: tuple[str, ...] = ("linkage.quality", "published.outcomes", "audit.plausibility")
+OPTIONAL_TABLES: tuple[str, ...] = (
+    "linkage.quality",
+    "published.outcomes",
+    "audit.plausibility",
+    "published.cox_ph_test",
+)
 #: Packages whose versions are recorded in the provenance section.
 PACKAGES: tuple[str, ...] = (
     "recurrence",

@@ -52,6 +52,7 @@ Builder = Callable[[ReportInputs], Section | None]
 
 ESTIMATES = "published.recurrence_estimates"
 RATIOS = "published.cox_hazard_ratios"
+PH_TEST = "published.cox_ph_test"
 RATES = "published.newborn_rates"
 ESTIMATE_KEY = ("group_variable", "group_value", "horizon_years", "method")
 RATE_KEY = ("geography_level", "geography_code", "year", "age_band")
@@ -341,8 +342,45 @@ def recurrence_section(inputs: ReportInputs) -> Section:
     return Section("recurrence", "How many mothers return to court, and how soon", tuple(blocks))
 
 
+def ph_sentence(inputs: ReportInputs) -> Paragraph | None:
+    """What the proportional-hazards test found: which covariates were stratified, or none.
+
+    Parameters
+    ----------
+    inputs
+        The run's released tables (``published.cox_ph_test``, optional).
+
+    Returns
+    -------
+    Paragraph or None
+        One sentence, or None when the run released no test (the model was not fitted).
+    """
+    test = inputs.tables.get(PH_TEST)
+    if test is None or test.is_empty():
+        return None
+    numbers = inputs.numbers
+    terms = test.filter(pl.col("variable") != "GLOBAL")
+    failing = terms.filter(pl.col("stratified"))
+    if failing.is_empty():
+        return Paragraph(
+            "The test of proportional hazards (the score test of R's cox.zph) found no "
+            "departure for any characteristic: each hazard ratio describes the whole follow-up."
+        )
+    parts = []
+    for r in failing.iter_rows(named=True):
+        name = numbers.text(VARIABLE_NAMES.get(r["variable"], r["variable"]).lower())
+        key = {"variable": r["variable"]}
+        parts.append(f"{name} (p = {numbers.cell(PH_TEST, key, 'p_value', r['p_value'], p_value)})")
+    listed = "; ".join(parts)
+    return Paragraph(
+        "The test of proportional hazards (the score test of R's cox.zph) found that the "
+        f"effect of {listed} changes over the follow-up, so the model is stratified on it "
+        "instead: it has no hazard ratios here, and the others are estimated within its groups."
+    )
+
+
 def cox_section(inputs: ReportInputs) -> Section:
-    """The Cox model's hazard ratios as a forest plot and a table."""
+    """The Cox model's hazard ratios as a forest plot and a table, and the PH test's finding."""
     numbers = inputs.numbers
     symbol = numbers.symbol
     ratios = inputs.tables[RATIOS]
@@ -403,6 +441,7 @@ def cox_section(inputs: ReportInputs) -> Section:
                 "or more often than those in the reference group; the interval shows the "
                 "uncertainty. These are associations, not causes."
             ),
+            *((ph,) if (ph := ph_sentence(inputs)) is not None else ()),
             FigureBlock(
                 "cox_forest",
                 "Hazard ratios with 95% confidence intervals (log scale).",

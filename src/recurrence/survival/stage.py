@@ -44,6 +44,9 @@ PH_TABLE = "analysis.cox_ph_test"
 SENSITIVITY_TABLE = "analysis.recurrence_linkage_sensitivity"
 PUBLISHED_TABLE = "published.recurrence_estimates"
 PUBLISHED_COX_TABLE = "published.cox_hazard_ratios"
+#: The proportional-hazards test as released: test statistics per covariate, no counts, so the
+#: report can say which covariate was stratified.
+PUBLISHED_PH_TABLE = "published.cox_ph_test"
 ESTIMATES_CSV = "recurrence_estimates.csv"
 COX_CSV = "cox_hazard_ratios.csv"
 #: Significant figures of a published hazard ratio and its bounds. lifelines stops Newton's
@@ -250,7 +253,8 @@ def publish_estimates(
     Parameters
     ----------
     con
-        Warehouse holding ``analysis.recurrence_estimates`` and ``analysis.cox_hazard_ratios``.
+        Warehouse holding ``analysis.recurrence_estimates``, ``analysis.cox_hazard_ratios`` and
+        ``analysis.cox_ph_test`` (released unchanged as ``published.cox_ph_test``).
     config
         Run configuration (``disclosure``).
     out_dir
@@ -273,6 +277,8 @@ def publish_estimates(
     )
     _write(con, PUBLISHED_TABLE, estimates)
     _write(con, PUBLISHED_COX_TABLE, ratios.select(*COX_COLUMNS, "suppressed"))
+    # Chi-squares, degrees of freedom and p-values of the model, not of a cell: nothing to hide.
+    _write(con, PUBLISHED_PH_TABLE, con.sql(f"select * from {PH_TABLE}").pl().select(PH_COLUMNS))
     files: tuple[Path, ...] = ()
     if out_dir is not None:
         symbol = config.disclosure.symbol
