@@ -129,3 +129,29 @@ def test_the_rules_alone_resist_the_intruder_on_random_cohorts(seed, n, scale):
     published = protect_family(table, min_cell=10, extract_end=END, verify=False)
     truth = table.filter(pl.col("method") == "kaplan_meier")
     assert attack(published, min_cell=10, extract_end=END, truth=truth) == []
+
+
+@pytest.mark.parametrize("n", [30, 600])
+def test_an_extract_shorter_than_the_horizon_puts_it_out_of_reach_for_every_group(n):
+    """Index periods all 2020+: nobody anywhere reached 5 years, the overall row included.
+
+    The intruder knows it from the periods' labels, so it is public (``[x]``), not a hidden
+    count the intruder can pin to zero — the shape 'short extract' of issue 16 failed on this.
+    """
+    rng = np.random.default_rng(5)
+    cohort = _cohort(rng, n).with_columns(pl.lit("2020+").alias("index_period"))
+    cohort = cohort.with_columns(pl.col("time_days").clip(upper_bound=1500))
+    table = _table(cohort)
+    published = protect_family(table, min_cell=10, extract_end=END)
+    late = published.filter(pl.col("horizon_years") >= 5)
+    assert late["not_applicable"].all()
+    assert not published.filter(pl.col("horizon_years") < 5)["not_applicable"].any()
+    assert attack(published, min_cell=10, extract_end=END) == []
+    assert (
+        attack(
+            protect_family(table, min_cell=10, extract_end=END, verify=False),
+            min_cell=10,
+            extract_end=END,
+        )
+        == []
+    )

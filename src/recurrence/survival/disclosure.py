@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -83,17 +83,44 @@ def earliest_index(variable: str, value: str) -> dt.date | None:
     return dt.date(int(found.group(1)), 1, 1) if found else None
 
 
-def applicable(variable: str, value: str, years: int, end: dt.date | None) -> bool:
-    """Whether any mother of the group could have been followed for ``years`` by ``end``.
+def index_floor(groups: Iterable[Group]) -> dt.date | None:
+    """The earliest index date any mother of the table can have, read from its index periods.
+
+    Every mother is in one index period, so a table that lists its index-period groups tells
+    everyone that nobody was indexed before the first of them: a horizon longer than the extract
+    allows from there is out of reach for every group, the overall row included.
 
     Examples
     --------
-    >>> applicable("index_period", "2020+", 5, dt.date(2024, 12, 31))
+    >>> index_floor([("index_period", "2020+"), ("age_group", "30-34")])
+    datetime.date(2020, 1, 1)
+    >>> index_floor([("age_group", "30-34")]) is None
+    True
+    """
+    dates = [earliest_index(v, g) for v, g in groups if v == "index_period"]
+    if not dates or any(d is None for d in dates):
+        return None
+    return min(d for d in dates if d is not None)
+
+
+def applicable(
+    variable: str, value: str, years: int, end: dt.date | None, floor: dt.date | None = None
+) -> bool:
+    """Whether any mother of the group could have been followed for ``years`` by ``end``.
+
+    ``floor`` is the earliest index date of the whole table (:func:`index_floor`); a group whose
+    label says nothing about its index dates is bounded by it.
+
+    Examples
+    --------
+    >>> applicable("index_period", "2020+", 5, dt.date(2024, 3, 31))
     False
     >>> applicable("index_period", "2016-2019", 5, dt.date(2024, 12, 31))
     True
+    >>> applicable("all", "all", 5, dt.date(2024, 3, 31), floor=dt.date(2020, 1, 1))
+    False
     """
-    start = earliest_index(variable, value)
+    start = earliest_index(variable, value) or floor
     if start is None or end is None:
         return True
     return (end - start).days >= horizon_days(years)
@@ -121,7 +148,10 @@ class FamilyCounts:
             start[g] = int(row["n_at_start"])
             risk.setdefault(g, {})[row["horizon_years"]] = int(row["n_at_risk"])
             events.setdefault(g, {})[row["horizon_years"]] = int(row["n_events"])
-        reach = {g: tuple(h for h in horizons if applicable(g[0], g[1], h, end)) for g in start}
+        floor = index_floor(start)
+        reach = {
+            g: tuple(h for h in horizons if applicable(g[0], g[1], h, end, floor)) for g in start
+        }
         return cls(horizons, start, risk, events, reach)
 
     def quantities(self, g: Group) -> dict[str, int]:

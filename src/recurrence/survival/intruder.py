@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linprog
 
-from recurrence.survival.disclosure import applicable
+from recurrence.survival.disclosure import applicable, index_floor
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,10 @@ def attack(
     """
     if published.is_empty():
         return []
+    # Public knowledge of the whole table: nobody was indexed before its first index period.
+    floor = index_floor(
+        zip(published["group_variable"].to_list(), published["group_value"].to_list(), strict=True)
+    )
     overall = published.filter(pl.col("group_variable") == "all")
     if overall.height and overall["n_at_start"].is_not_null().all():
         # With the overall row published the covariates share no unknown: attack each alone.
@@ -72,9 +76,9 @@ def attack(
         for variable in published["group_variable"].unique(maintain_order=True):
             if variable != "all":
                 part = published.filter(pl.col("group_variable").is_in(["all", variable]))
-                found.update(dict.fromkeys(_attack(part, min_cell, extract_end, truth)))
+                found.update(dict.fromkeys(_attack(part, min_cell, extract_end, truth, floor)))
         return list(found)
-    return _attack(published, min_cell, extract_end, truth)
+    return _attack(published, min_cell, extract_end, truth, floor)
 
 
 def _attack(
@@ -82,8 +86,9 @@ def _attack(
     min_cell: int,
     extract_end: dt.date | None,
     truth: pl.DataFrame | None,
+    floor: dt.date | None,
 ) -> list[Finding]:
-    """:func:`attack` on one set of rows linked by unknowns."""
+    """:func:`attack` on one set of rows linked by unknowns (``floor``: :func:`index_floor`)."""
     findings: list[Finding] = []
     horizons = sorted(set(published["horizon_years"].to_list()))
     rows = {
@@ -152,7 +157,7 @@ def _attack(
                 prev = horizons[k - 1]
                 a_ub.append(row((index[(g, f"events{prev}")], 1.0), (ev, -1.0)))
                 a_ub.append(row((risk, 1.0), (index[(g, f"risk{prev}")], -1.0)))
-            if applicable(g[0], g[1], h, extract_end):
+            if applicable(g[0], g[1], h, extract_end, floor):
                 last_reachable = h
                 continue
             # Structural: nobody at risk, and no return after the last reachable horizon.
@@ -168,11 +173,11 @@ def _attack(
     targets: list[tuple[tuple[str, str], str, np.ndarray]] = []
     for i in range(n):
         g, name = names[i]
-        if i in known or not _is_open(g, name, extract_end):
+        if i in known or not _is_open(g, name, extract_end, floor):
             continue
         targets.append((g, name, row((i, 1.0))))
     for g in groups:
-        reach = [h for h in horizons if applicable(g[0], g[1], h, extract_end)]
+        reach = [h for h in horizons if applicable(g[0], g[1], h, extract_end, floor)]
         previous = None
         for h in reach:
             cur = index[(g, f"events{h}")]
@@ -220,12 +225,14 @@ def _attack(
     return findings
 
 
-def _is_open(group: tuple[str, str], name: str, extract_end: dt.date | None) -> bool:
+def _is_open(
+    group: tuple[str, str], name: str, extract_end: dt.date | None, floor: dt.date | None
+) -> bool:
     """Whether a hidden cell is a real unknown (not a structural, not-applicable one)."""
     if name == "start":
         return True
     h = int(name.removeprefix("risk").removeprefix("events"))
-    return applicable(group[0], group[1], h, extract_end)
+    return applicable(group[0], group[1], h, extract_end, floor)
 
 
 def _point(truth: pl.DataFrame, index: dict[tuple, int]) -> np.ndarray:
