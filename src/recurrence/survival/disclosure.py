@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from recurrence.disclosure import round_to_base
+from recurrence.survival.estimates import ESTIMATE_COLUMNS
 from recurrence.survival.km import horizon_days
 
 OVERALL = "all"
@@ -53,13 +54,11 @@ NOT_APPLICABLE_COLUMNS: tuple[str, ...] = (
     "n_at_risk",
     "n_events",
 )
-HIDDEN_COLUMNS: tuple[str, ...] = (
-    "estimate",
-    "ci_lower",
-    "ci_upper",
-    "n_at_start",
-    "n_at_risk",
-    "n_events",
+#: Every value column of the table: what a hidden group loses.
+HIDDEN_COLUMNS: tuple[str, ...] = tuple(
+    c
+    for c in ESTIMATE_COLUMNS
+    if c not in ("group_variable", "group_value", "horizon_years", "method")
 )
 COUNT_COLUMNS: tuple[str, ...] = ("n_at_start", "n_at_risk", "n_events")
 _PERIOD = re.compile(r"^(\d{4})")

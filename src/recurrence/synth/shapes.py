@@ -159,7 +159,9 @@ def _with(extract: Extract, **tables: pl.DataFrame) -> Extract:
 
 def _drop_la(tables: tuple[str, ...]) -> Callable[[Extract], Extract]:
     def transform(extract: Extract) -> Extract:
-        return _with(extract, **{t: extract.tables[t].drop("la_code") for t in tables})
+        return _with(
+            extract, **{t: extract.tables[t].drop("la_code", strict=False) for t in tables}
+        )
 
     return transform
 
@@ -188,8 +190,10 @@ def _busiest_english_region(cases: pl.DataFrame) -> list[str]:
 def _one_financial_year(extract: Extract) -> Extract:
     cases = extract.tables["cases"].with_columns(issued=_date("issue_date"))
     fy = pl.col("issued").dt.year() - (pl.col("issued").dt.month() < 4).cast(pl.Int32)
-    top = cases.with_columns(fy=fy)["fy"].value_counts(sort=True)["fy"][0]
-    kept = _keep_cases(extract, pl.col("case_id").is_in(cases.filter(fy == top)["case_id"]))
+    years = cases.with_columns(fy=fy)["fy"].value_counts(sort=True)["fy"]
+    if years.is_empty():
+        return extract
+    kept = _keep_cases(extract, pl.col("case_id").is_in(cases.filter(fy == years[0])["case_id"]))
     # One year of proceedings followed up to the extract's end: ingest refuses an end date far
     # after the last proceedings unless the analyst says so, as such a provider would.
     return replace(kept, overrides=(*kept.overrides, "ingest.max_end_date_gap_days=36500"))
