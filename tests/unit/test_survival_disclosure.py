@@ -121,7 +121,7 @@ def test_rounding_to_base_five_is_a_policy_beside_suppression():
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(5, 250), scale=st.sampled_from([500, 3000]))
 def test_the_rules_alone_resist_the_intruder_on_random_cohorts(seed, n, scale):
     """Rules 1–4 without the verification loop: the intruder finds nothing."""

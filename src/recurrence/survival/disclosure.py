@@ -273,6 +273,8 @@ def protect_family(
     extra: dict[str, int] = {}
     for _ in range(len(counts.start) + 1):
         hidden = choose_hidden(counts, min_cell=min_cell, exposed=extra)
+        if not verify:
+            break
         out = _apply(table, counts, hidden, rounding_base=0)
         found = attack(
             out.filter(pl.col("method") == method), min_cell=min_cell, extract_end=extract_end
