@@ -223,6 +223,9 @@ def _no_return(extract: Extract) -> Extract:
 
 def _births_share_no_dob(extract: Extract) -> Extract:
     people = extract.tables["case_people"]
+    if "birth_date" not in people.columns:
+        # Without children's dates of birth no birth can share one: the extract already has the shape.
+        return extract
     dobs = people.filter(pl.col("birth_date").is_not_null())["birth_date"].unique()
     births = extract.tables["births"].filter(~pl.col("baby_birth_date").is_in(dobs))
     return _with(extract, births=births)
@@ -293,6 +296,8 @@ def _optional_columns(action: str) -> Callable[[Extract], Extract]:
 def _born_after_issue(extract: Extract) -> Extract:
     """Move the issue date of some cases to 30 days before their first child's birth."""
     people = extract.tables["case_people"]
+    if "birth_date" not in people.columns:
+        return extract
     first_birth = (
         people.filter((pl.col("role") == "child") & pl.col("birth_date").is_not_null())
         .group_by("case_id")
