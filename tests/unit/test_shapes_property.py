@@ -71,6 +71,6 @@ def test_every_ordered_pair_of_shapes_composes(small, tmp_path):
             shutil.rmtree(folder, ignore_errors=True)
             try:
                 write_shape(small, folder, [first, second])
-            except Exception as error:  # noqa: BLE001 - every failing pair is reported at once
+            except Exception as error:  # every failing pair is reported at once
                 failed.append(f"{first} then {second}: {error!r}")
     assert not failed, "\n".join(failed)

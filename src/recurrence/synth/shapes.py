@@ -224,7 +224,7 @@ def _no_return(extract: Extract) -> Extract:
 def _births_share_no_dob(extract: Extract) -> Extract:
     people = extract.tables["case_people"]
     if "birth_date" not in people.columns:
-        # Without children's dates of birth no birth can share one: the extract already has the shape.
+        # Without children's dates of birth no birth can share one: already this shape.
         return extract
     dobs = people.filter(pl.col("birth_date").is_not_null())["birth_date"].unique()
     births = extract.tables["births"].filter(~pl.col("baby_birth_date").is_in(dobs))
