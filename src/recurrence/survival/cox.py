@@ -13,7 +13,7 @@ the strata of the final model (its hazard ratios are then not estimated, and the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from lifelines.exceptions import ConvergenceError
 
 from recurrence.survival.cohort import COVARIATES, REFERENCE_LEVELS
 from recurrence.survival.km import horizon_days
-from recurrence.survival.ph import cox_zph, efron_fit
+from recurrence.survival.ph import ZphResiduals, cox_zph, efron_fit, zph_residuals
 
 #: Columns of ``analysis.cox_hazard_ratios`` and ``cox_hazard_ratios.csv``, in order.
 COX_COLUMNS: tuple[str, ...] = (
@@ -49,6 +49,32 @@ _RATIO_SCHEMA = {
     "n_mothers": pl.Int64,
     "n_events": pl.Int64,
 }
+#: Columns of ``analysis.cox_zph_residuals``: one row per return and tested term (never
+#: published: each row is one mother's return; :mod:`recurrence.survival.zph_bins` bins them).
+ZPH_COLUMNS: tuple[str, ...] = (
+    "variable",
+    "time_days",
+    "transformed_time",
+    "beta_t",
+    "coefficient",
+    "scale",
+    "variance",
+    "stratified",
+    "min_level_mothers",
+    "min_level_events",
+)
+_ZPH_SCHEMA = {
+    "variable": pl.String,
+    "time_days": pl.Float64,
+    "transformed_time": pl.Float64,
+    "beta_t": pl.Float64,
+    "coefficient": pl.Float64,
+    "scale": pl.String,
+    "variance": pl.Float64,
+    "stratified": pl.Boolean,
+    "min_level_mothers": pl.Int64,
+    "min_level_events": pl.Int64,
+}
 _PH_SCHEMA = {
     "variable": pl.String,
     "transform": pl.String,
@@ -64,7 +90,8 @@ class CoxResult:
     """Hazard ratios, the proportional-hazards test and what was stratified.
 
     ``hazard_ratios`` has :data:`COX_COLUMNS` plus ``n_mothers`` and ``n_events`` in each level
-    (used for disclosure control, not published).
+    (used for disclosure control, not published). ``zph_residuals`` has one row per return and
+    tested term (:data:`ZPH_COLUMNS`): R's ``cox.zph`` ``y`` (β(t)) against its ``x``.
     """
 
     hazard_ratios: pl.DataFrame
@@ -72,6 +99,9 @@ class CoxResult:
     stratified: tuple[str, ...]
     n_mothers: int
     n_events: int
+    #: Scaled Schoenfeld residuals of the tested (unstratified) fit, columns
+    #: :data:`ZPH_COLUMNS`; warehouse only.
+    zph_residuals: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_ZPH_SCHEMA))
 
 
 def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd.DataFrame:
@@ -173,6 +203,7 @@ def fit_cox(
     try:
         beta = efron_fit(time, event, x, start=cph.params_.to_numpy(dtype=float)).coef
         zph = cox_zph(time, event, x, beta, terms, transform=PH_TRANSFORM)
+        resid = zph_residuals(time, event, x, beta, terms, transform=PH_TRANSFORM)
     except np.linalg.LinAlgError:
         # lifelines' step-halving can stop on a design whose information matrix is singular:
         # without a testable model there are no hazard ratios to publish.
@@ -229,4 +260,39 @@ def fit_cox(
         tuple(failing),
         len(design),
         int(design["event"].sum()),
+        _residual_frame(resid, terms, names, design, failing),
     )
+
+
+def _residual_frame(
+    resid: ZphResiduals,
+    terms: dict[str, list[int]],
+    names: list[str],
+    design: pd.DataFrame,
+    failing: list[str],
+) -> pl.DataFrame:
+    """One row per return and term: β(t), its reference line and the term's smallest level."""
+    parts = []
+    for k, term in enumerate(resid.terms):
+        cols = [names[i] for i in terms[term]]
+        mothers = min(int(design[c].sum()) for c in cols)
+        events = min(int(design.loc[design[c] == 1, "event"].sum()) for c in cols)
+        n = resid.time.size
+        parts.append(
+            pl.DataFrame(
+                {
+                    "variable": [term] * n,
+                    "time_days": resid.time,
+                    "transformed_time": resid.x,
+                    "beta_t": resid.y[:, k],
+                    "coefficient": [float(resid.coef[k])] * n,
+                    "scale": ["coefficient" if len(cols) == 1 else "linear_predictor"] * n,
+                    "variance": [float(resid.var[k, k])] * n,
+                    "stratified": [term in failing] * n,
+                    "min_level_mothers": [mothers] * n,
+                    "min_level_events": [events] * n,
+                },
+                schema=_ZPH_SCHEMA,
+            )
+        )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=_ZPH_SCHEMA)

@@ -238,3 +238,123 @@ def cox_zph(
     names.append("GLOBAL")
     chi, dfs = np.array(chisq), np.array(df)
     return ZphTest(tuple(names), chi, dfs, stats.chi2.sf(chi, dfs))
+
+
+@dataclass(frozen=True)
+class ZphResiduals:
+    """The scaled Schoenfeld residuals of R's ``cox.zph`` object: one row per return.
+
+    ``y[:, k]`` is R's ``zph$y`` for term ``k``: the scaled residual plus the coefficient, an
+    estimate of the term's coefficient at that time, β(t). A term of several columns (a
+    categorical covariate) is collapsed onto its linear predictor, as R does with
+    ``terms=TRUE``: its β(t) is then on the scale where the fitted model says 1 (``coef``).
+    Individual rows are one mother's return each: never publish them, only summaries.
+    """
+
+    terms: tuple[str, ...]
+    time: np.ndarray  # (d,) return time, sorted (within strata)
+    x: np.ndarray  # (d,) transformed time
+    y: np.ndarray  # (d, k) β(t) estimates
+    coef: np.ndarray  # (k,) the reference line: the coefficient, or 1 for a collapsed term
+    var: np.ndarray  # (k, k) R's ``zph$var`` (the band of plot.cox.zph uses its diagonal)
+
+
+def zph_residuals(
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    beta: np.ndarray,
+    terms: Mapping[str, Sequence[int]],
+    *,
+    transform: str = "km",
+    strata: np.ndarray | None = None,
+) -> ZphResiduals:
+    """R's ``cox.zph(fit, transform, terms=TRUE)`` ``x``, ``y`` and ``var`` (scaled residuals).
+
+    Each return's Schoenfeld residual is its covariates minus the Efron-weighted mean of the
+    risk set (at a tied time, the average of the Efron means: R's ``zph1``). Residuals are
+    scaled by the inverse of the information per return (per stratum, counting only returns in
+    strata where the covariate varies) and the coefficient is added.
+
+    Parameters
+    ----------
+    time, event, x, beta, terms, transform, strata
+        As :func:`cox_zph`.
+
+    Returns
+    -------
+    ZphResiduals
+        One row per return, ordered by stratum then time.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(bool)
+    x = np.asarray(x, dtype=float).reshape(len(time), -1)
+    beta = np.asarray(beta, dtype=float)
+    p = x.shape[1]
+    ttimes = _transform(time, event, transform)
+    labels = (
+        np.zeros(len(time), dtype=int)
+        if strata is None
+        else np.unique(strata, return_inverse=True)[1]
+    )
+    imat = np.zeros((p, p))
+    rows_t, rows_x, rows_r, rows_s = [], [], [], []
+    used = np.zeros((labels.max() + 1, p))
+    for s in range(labels.max() + 1):
+        keep = labels == s
+        st, se_, sx, sg = time[keep], event[keep], x[keep], ttimes[keep]
+        part = _stratum(st, se_, sx, beta)
+        imat += part.info.sum(axis=0)
+        order = np.argsort(st, kind="stable")
+        dead = order[se_[order]]
+        if dead.size == 0:
+            continue
+        used[s] = np.where(np.ptp(sx, axis=0) > 0, dead.size, 0)
+        dtimes = st[dead]
+        idx = np.searchsorted(part.times, dtimes)
+        m = np.bincount(idx, minlength=part.times.size)
+        xsum = np.zeros((part.times.size, p))
+        np.add.at(xsum, idx, sx[dead])
+        mean_of_means = (xsum - part.resid) / m[:, None]
+        rows_r.append(sx[dead] - mean_of_means[idx])
+        rows_t.append(dtimes)
+        rows_x.append(sg[dead])
+        rows_s.append(np.full(dead.size, s))
+    if not rows_r:
+        k = len(terms)
+        return ZphResiduals(
+            tuple(terms), np.empty(0), np.empty(0), np.zeros((0, k)), np.zeros(k), np.zeros((k, k))
+        )
+    resid = np.concatenate(rows_r)
+    sgrp = np.concatenate(rows_s)
+    # R's weights: per stratum, the returns there, for each pair of covariates varying in it.
+    wtmat = sum(np.minimum.outer(u, u) for u in used)
+    vmean = imat / np.where(wtmat == 0, 1, wtmat)
+    names = list(terms)
+    collapse = np.zeros((p, len(names)))
+    coef = np.ones(len(names))
+    for i, name in enumerate(names):
+        cols = list(terms[name])
+        if len(cols) == 1:
+            collapse[cols[0], i] = 1
+            coef[i] = beta[cols[0]]
+        else:
+            collapse[cols, i] = beta[cols]
+    resid = resid @ collapse
+    vmean = collapse.T @ vmean @ collapse
+    first = [next(iter(terms[n])) for n in names]
+    used_t = used[:, first]
+    for s in range(used_t.shape[0]):
+        k = np.flatnonzero(used_t[s] > 0)
+        j = sgrp == s
+        if k.size:
+            resid[np.ix_(j, k)] = np.linalg.solve(vmean[np.ix_(k, k)], resid[np.ix_(j, k)].T).T
+        resid[np.ix_(j, np.setdiff1d(np.arange(len(names)), k))] = np.nan
+    return ZphResiduals(
+        tuple(names),
+        np.concatenate(rows_t),
+        np.concatenate(rows_x),
+        resid + coef,
+        coef,
+        np.linalg.inv(vmean),
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -25,7 +25,7 @@ from recurrence.survival.cohort import (
     person_id_cohort,
     read_cohort,
 )
-from recurrence.survival.cox import COX_COLUMNS, PH_COLUMNS, CoxResult, fit_cox
+from recurrence.survival.cox import COX_COLUMNS, PH_COLUMNS, ZPH_COLUMNS, CoxResult, fit_cox
 from recurrence.survival.disclosure import NOT_APPLICABLE_COLUMNS, protect_family
 from recurrence.survival.estimates import (
     ESTIMATE_COLUMNS,
@@ -37,6 +37,12 @@ from recurrence.survival.estimates import (
 )
 from recurrence.survival.intruder import attack
 from recurrence.survival.km import horizon_days
+from recurrence.survival.zph_bins import (
+    BIN_COLUMNS,
+    BIN_SCHEMA,
+    bin_residuals,
+    small_differences,
+)
 
 ESTIMATES_TABLE = "analysis.recurrence_estimates"
 COX_TABLE = "analysis.cox_hazard_ratios"
@@ -47,6 +53,11 @@ PUBLISHED_COX_TABLE = "published.cox_hazard_ratios"
 #: The proportional-hazards test as released: test statistics per covariate, no counts, so the
 #: report can say which covariate was stratified.
 PUBLISHED_PH_TABLE = "published.cox_ph_test"
+#: Scaled Schoenfeld residuals of the tested fit, one row per return (warehouse only).
+ZPH_TABLE = "analysis.cox_zph_residuals"
+#: Their binned, disclosure-safe summary (:mod:`recurrence.survival.zph_bins`).
+PUBLISHED_ZPH_TABLE = "published.cox_zph_bins"
+ZPH_CSV = "cox_zph_bins.csv"
 ESTIMATES_CSV = "recurrence_estimates.csv"
 COX_CSV = "cox_hazard_ratios.csv"
 #: Significant figures of a published hazard ratio and its bounds. lifelines stops Newton's
@@ -116,6 +127,7 @@ def build_cox(con: duckdb.DuckDBPyConnection, config: Config) -> CoxResult:
     result = fit_cox(read_cohort(con), horizon_years=config.recurrence.horizon_years)
     _write(con, COX_TABLE, result.hazard_ratios)
     _write(con, PH_TABLE, result.ph_test.select(PH_COLUMNS))
+    _write(con, ZPH_TABLE, result.zph_residuals.select(ZPH_COLUMNS))
     return result
 
 
@@ -174,6 +186,7 @@ class Published:
     estimates: pl.DataFrame
     hazard_ratios: pl.DataFrame
     files: tuple[Path, ...]
+    zph_bins: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BIN_SCHEMA))
 
 
 def _suppress_cox(ratios: pl.DataFrame, *, min_cell: int) -> pl.DataFrame:
@@ -279,14 +292,62 @@ def publish_estimates(
     _write(con, PUBLISHED_COX_TABLE, ratios.select(*COX_COLUMNS, "suppressed"))
     # Chi-squares, degrees of freedom and p-values of the model, not of a cell: nothing to hide.
     _write(con, PUBLISHED_PH_TABLE, con.sql(f"select * from {PH_TABLE}").pl().select(PH_COLUMNS))
+    zph = publish_zph_bins(con, config)
     files: tuple[Path, ...] = ()
     if out_dir is not None:
         symbol = config.disclosure.symbol
         files = (
             _write_csv(out_dir / ESTIMATES_CSV, estimates, ESTIMATE_COLUMNS, symbol),
             _write_csv(out_dir / COX_CSV, ratios, COX_COLUMNS, symbol),
+            _write_csv(out_dir / ZPH_CSV, zph, BIN_COLUMNS, symbol),
         )
-    return Published(estimates, ratios, files)
+    return Published(estimates, ratios, files, zph)
+
+
+def publish_zph_bins(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
+    """Bin the scaled Schoenfeld residuals and write ``published.cox_zph_bins``.
+
+    Every bin holds at least ``disclosure.min_cell`` returns
+    (:func:`recurrence.survival.zph_bins.bin_residuals`); counts are hidden when the model's
+    returns by a report horizon differ from the cohort's by a small number.
+
+    Parameters
+    ----------
+    con
+        Warehouse holding ``analysis.cox_zph_residuals`` and ``analysis.recurrence_estimates``.
+    config
+        Run configuration (``disclosure.min_cell``, ``recurrence`` horizons).
+
+    Returns
+    -------
+    polars.DataFrame
+        The published table, columns :data:`recurrence.survival.zph_bins.BIN_COLUMNS`.
+    """
+    min_cell = config.disclosure.min_cell
+    present = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'analysis' and table_name = 'cox_zph_residuals'"
+    ).fetchone()
+    if not (present and present[0]):
+        # A warehouse built before the residuals were kept: nothing to bin.
+        _write(con, PUBLISHED_ZPH_TABLE, pl.DataFrame(schema=BIN_SCHEMA))
+        return pl.DataFrame(schema=BIN_SCHEMA)
+    residuals = con.sql(f"select * from {ZPH_TABLE}").pl()
+    overall = (
+        con.sql(f"select * from {ESTIMATES_TABLE}")
+        .pl()
+        .filter(pl.col("group_variable") == "all")
+        .unique(["horizon_years"])
+    )
+    returns = {
+        horizon_days(h): int(n)
+        for h, n in zip(overall["horizon_years"], overall["n_events"], strict=True)
+        if n is not None
+    }
+    hide = small_differences(residuals, returns, min_cell=min_cell)
+    bins = bin_residuals(residuals, min_cell=min_cell, hide_counts=hide)
+    _write(con, PUBLISHED_ZPH_TABLE, bins)
+    return bins
 
 
 def count_mothers_not_in_one_row(
