@@ -408,3 +408,108 @@ def forest_plot(
     ax.set_title(title)
     ax.grid(axis="x", color="0.9")
     return fig
+
+
+@dataclass(frozen=True)
+class EffectPanel:
+    """One term of :func:`effect_over_time`: its binned β(t) and R's smooth, in years.
+
+    ``coefficient`` is the fitted coefficient (or 1 for a term of several groups, whose β(t)
+    is relative to the model's average effect); all values are None when hidden.
+    """
+
+    title: str
+    ylabel: str
+    start: tuple[float, ...]
+    end: tuple[float, ...]
+    mean: tuple[float | None, ...]
+    smooth: tuple[float | None, ...]
+    lower: tuple[float | None, ...]
+    upper: tuple[float | None, ...]
+    coefficient: float | None
+
+
+def effect_over_time(
+    panels: Sequence[EffectPanel],
+    *,
+    title: str,
+    xlabel: str = "Years since the first set of care proceedings",
+    symbol: str = "[c]",
+) -> Figure:
+    """R's ``plot.cox.zph`` from published bins: β(t) over follow-up, one panel per term.
+
+    Each bin is a point at the mean β(t) of its returns, drawn across the years it covers;
+    R's smooth with its band of ±2 standard errors joins the bins; a dashed line marks the
+    fitted coefficient and a dotted line no effect. Legends hold words only (the report audit
+    reads figure text; the axes' tick labels are a scale).
+
+    Parameters
+    ----------
+    panels
+        One per tested term.
+    title, xlabel
+        Plain-English labels.
+    symbol
+        Written on a panel whose values are hidden.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
+    ncols = 1 if len(panels) <= 1 else 2
+    nrows = max(-(-len(panels) // ncols), 1)
+    fig = Figure(figsize=(9, 3.2 * nrows + 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(panels):
+            ax.axis("off")
+            continue
+        panel = panels[k]
+        start, end = np.array(panel.start), np.array(panel.end)
+        mid = (start + end) / 2
+        mean, fit = _values(panel.mean), _values(panel.smooth)
+        lo, hi = _values(panel.lower), _values(panel.upper)
+        ax.set_title(panel.title, fontsize=9)
+        ax.set_ylabel(panel.ylabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+        if panel.coefficient is None:
+            ax.text(
+                0.5,
+                0.5,
+                f"{symbol} hidden: too few mothers in a group",
+                transform=ax.transAxes,
+                ha="center",
+                fontsize=8,
+            )
+            continue
+        if np.isfinite(fit).any():
+            ax.fill_between(mid, lo, hi, color="0.6", alpha=0.25, linewidth=0)
+            ax.plot(mid, fit, color="0.0", linewidth=1.4, label="Smooth, ± two standard errors")
+            for edge in (lo, hi):
+                ax.plot(mid, edge, color="0.3", linewidth=0.6, linestyle=":")
+        ax.errorbar(
+            mid,
+            mean,
+            xerr=[mid - start, end - mid],
+            fmt="o",
+            color="0.25",
+            markersize=4,
+            capsize=0,
+            linewidth=0.8,
+            label="Mean of a group of returns",
+        )
+        ax.axhline(
+            panel.coefficient,
+            color="0.2",
+            linestyle="--",
+            linewidth=1,
+            label="Fitted (constant) effect",
+        )
+        ax.axhline(0.0, color="0.5", linestyle=":", linewidth=1, label="No effect")
+        ax.set_xlim(left=0)
+        ax.grid(axis="y", color="0.9")
+        ax.legend(fontsize=7, frameon=False, loc="best")
+    fig.suptitle(title)
+    fig.supxlabel(xlabel, fontsize=9)
+    return fig

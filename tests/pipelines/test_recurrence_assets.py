@@ -44,6 +44,7 @@ BLOCKING_CHECKS = {
     ("analysis/recurrence_cohort", "follow_up_within_extract"),
     ("analysis/recurrence_estimates", "estimates_non_empty_and_monotone"),
     ("published/recurrence_estimates", "no_published_estimate_below_min_cell"),
+    ("published/recurrence_estimates", "no_schoenfeld_bin_below_min_cell"),
 }
 
 

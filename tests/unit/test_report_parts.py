@@ -341,3 +341,72 @@ def test_the_cox_section_says_when_the_ph_test_found_no_departure():
     # A run without the released test (an older warehouse) says nothing about it.
     text, _ = _audit(_inputs(published__cox_hazard_ratios=COX), cox_section)
     assert "proportional hazards (the score test" not in " ".join(text.split())
+
+
+def _zph_bins(*, hidden: bool = False) -> pl.DataFrame:
+    from recurrence.survival.zph_bins import BIN_SCHEMA
+
+    rows = []
+    for variable, scale, coef, stratified in (
+        ("age_group", "linear_predictor", 1.0, False),
+        ("index_period", "linear_predictor", 1.0, True),
+    ):
+        for b, (lo, hi) in enumerate(((0, 7), (7, 19), (19, 84)), start=1):
+            rows.append(
+                {
+                    "variable": variable,
+                    "bin": b,
+                    "stratified": stratified,
+                    "scale": scale,
+                    "coefficient": None if hidden else coef,
+                    "time_from_months": lo,
+                    "time_to_months": hi,
+                    "n_events": 137 + b,
+                    "transformed_time": None if hidden else 0.03 * b,
+                    "mean_beta_t": None if hidden else 1.4 - 0.3 * b,
+                    "smooth_beta_t": None if hidden else 1.3 - 0.25 * b,
+                    "smooth_lower": None if hidden else 0.6 - 0.25 * b,
+                    "smooth_upper": None if hidden else 2.0 - 0.25 * b,
+                    "suppressed": hidden,
+                }
+            )
+    return pl.DataFrame(rows, schema=BIN_SCHEMA)
+
+
+def test_the_cox_section_draws_the_schoenfeld_plot_without_unregistered_numbers():
+    inputs = _inputs(
+        published__cox_hazard_ratios=COX,
+        published__cox_ph_test=_ph({"index_period": 0.0028}),
+        published__cox_zph_bins=_zph_bins(),
+    )
+    report = build_report(inputs, [cox_section])
+    names = [b.name for b in report.sections[0].blocks if hasattr(b, "figure")]
+    assert names == ["cox_schoenfeld", "cox_forest"]
+    text, found = _audit(inputs, cox_section)
+    flat = " ".join(text.split())
+    assert "Year of her first set (stratified in the final model)" in flat
+    assert "scaled Schoenfeld residuals" in flat
+    # Bin counts are not written anywhere in the report.
+    assert "138" not in text
+    assert found.passed, found.summary()
+
+
+def test_the_schoenfeld_plot_says_why_when_there_are_no_bins_or_values_are_hidden():
+    from recurrence.survival.zph_bins import BIN_SCHEMA
+
+    inputs = _inputs(
+        published__cox_hazard_ratios=COX,
+        published__cox_ph_test=_ph({}),
+        published__cox_zph_bins=pl.DataFrame(schema=BIN_SCHEMA),
+    )
+    text, found = _audit(inputs, cox_section)
+    assert "no group of returns is large enough to publish" in " ".join(text.split())
+    assert found.passed, found.summary()
+    inputs = _inputs(
+        published__cox_hazard_ratios=COX,
+        published__cox_ph_test=_ph({}),
+        published__cox_zph_bins=_zph_bins(hidden=True),
+    )
+    text, found = _audit(inputs, cox_section)
+    assert "[c] hidden: too few mothers in a group" in text
+    assert found.passed, found.summary()

@@ -156,7 +156,9 @@ def published_recurrence_estimates(
     Population: as analysis.recurrence_estimates and analysis.cox_hazard_ratios. Unit: one row
     per group and horizon; a row resting on fewer than disclosure.min_cell mothers, mothers at
     risk or returns is hidden, with secondary suppression. Time window: up to each horizon.
-    Also written as recurrence_estimates.csv and cox_hazard_ratios.csv into the run's report
+    The scaled Schoenfeld residuals of the PH test are released only as bins of at least
+    disclosure.min_cell returns (published.cox_zph_bins). Also written as
+    recurrence_estimates.csv, cox_hazard_ratios.csv and cox_zph_bins.csv into the run's report
     folder (reports/<run_id>/ once released).
     """
     config = recurrence.load()
@@ -168,6 +170,8 @@ def published_recurrence_estimates(
             "rows": published.estimates.height,
             "rows_suppressed": int(published.estimates["suppressed"].sum()),
             "hazard_ratios_suppressed": int(published.hazard_ratios["suppressed"].sum()),
+            # Bins of scaled Schoenfeld residuals (each at least min_cell returns), per term.
+            "schoenfeld_bins": published.zph_bins.height,
             "min_cell": config.disclosure.min_cell,
             "files": dg.MetadataValue.json([p.name for p in published.files]),
             # Taken from the released table, so only published numbers reach the metadata.

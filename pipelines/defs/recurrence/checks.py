@@ -11,6 +11,7 @@ from recurrence.survival import (
     count_mothers_not_in_one_row,
     count_non_monotone,
     count_published_below_min_cell,
+    count_zph_bins_below_min_cell,
     extract_end_date,
     intruder_findings,
     read_cohort,
@@ -21,6 +22,7 @@ FOLLOW_UP_SOUND = "follow_up_within_extract"
 ESTIMATES_MONOTONE = "estimates_non_empty_and_monotone"
 NO_SMALL_ESTIMATE = "no_published_estimate_below_min_cell"
 RESISTS_INTRUDER = "estimates_resist_intruder"
+ZPH_BINS_SAFE = "no_schoenfeld_bin_below_min_cell"
 
 
 @dg.asset_check(
@@ -129,4 +131,24 @@ def estimates_resist_intruder(recurrence: RecurrenceResource) -> dg.AssetCheckRe
     return dg.AssetCheckResult(
         passed=not found,
         metadata={"attacked": True, "findings": len(found), "cells": found[:20]},
+    )
+
+
+@dg.asset_check(
+    asset=PUBLISHED,
+    name=ZPH_BINS_SAFE,
+    blocking=True,
+    description=(
+        "Every published bin of scaled Schoenfeld residuals (published.cox_zph_bins) holds at "
+        "least disclosure.min_cell returns, counted again from analysis.cox_zph_residuals."
+    ),
+)
+def no_schoenfeld_bin_below_min_cell(recurrence: RecurrenceResource) -> dg.AssetCheckResult:
+    """Fail when a published residual bin rests on fewer than the threshold's returns."""
+    min_cell = recurrence.load().disclosure.min_cell
+    with recurrence.connect() as con:
+        found = count_zph_bins_below_min_cell(con, min_cell=min_cell)
+    return dg.AssetCheckResult(
+        passed=found["bins_below_min_cell"] == 0,
+        metadata={**found, "min_cell": min_cell},
     )

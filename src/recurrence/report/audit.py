@@ -43,6 +43,7 @@ CHECKED_TABLES: tuple[str, ...] = (
     "published.recurrence_estimates",
     "published.cox_hazard_ratios",
     "published.cox_ph_test",
+    "published.cox_zph_bins",
     "published.newborn_rates",
     "published.outcomes",
 )
@@ -239,6 +240,7 @@ RELEASED_CSVS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("group_variable", "group_value", "horizon_years", "method"),
     ),
     "cox_hazard_ratios.csv": ("published.cox_hazard_ratios", ("variable", "level")),
+    "cox_zph_bins.csv": ("published.cox_zph_bins", ("variable", "bin")),
     "outcomes.csv": (
         "published.outcomes",
         ("geography_level", "geography_code", "year", "group_variable", "group", "measure"),

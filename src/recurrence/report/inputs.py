@@ -39,6 +39,7 @@ OPTIONAL_TABLES: tuple[str, ...] = (
     "published.outcomes",
     "audit.plausibility",
     "published.cox_ph_test",
+    "published.cox_zph_bins",
 )
 #: Packages whose versions are recorded in the provenance section.
 PACKAGES: tuple[str, ...] = (

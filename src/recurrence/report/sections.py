@@ -17,7 +17,15 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from recurrence.contract import REGIONS
-from recurrence.plotting import Curve, forest_plot, funnel_plot, rates_over_time, recurrence_curves
+from recurrence.plotting import (
+    Curve,
+    EffectPanel,
+    effect_over_time,
+    forest_plot,
+    funnel_plot,
+    rates_over_time,
+    recurrence_curves,
+)
 from recurrence.publish import left_out_sheets, trend_figure
 from recurrence.rates.intervals import funnel_limits
 from recurrence.rates.newborns import ENGLAND_AND_WALES, age_bands
@@ -53,6 +61,7 @@ Builder = Callable[[ReportInputs], Section | None]
 ESTIMATES = "published.recurrence_estimates"
 RATIOS = "published.cox_hazard_ratios"
 PH_TEST = "published.cox_ph_test"
+ZPH_BINS = "published.cox_zph_bins"
 RATES = "published.newborn_rates"
 ESTIMATE_KEY = ("group_variable", "group_value", "horizon_years", "method")
 RATE_KEY = ("geography_level", "geography_code", "year", "age_band")
@@ -379,6 +388,82 @@ def ph_sentence(inputs: ReportInputs) -> Paragraph | None:
     )
 
 
+def ph_figure(inputs: ReportInputs) -> list[Block]:
+    """How each tested effect changes over follow-up: R's Schoenfeld-residual plot, binned.
+
+    Parameters
+    ----------
+    inputs
+        The run's released tables (``published.cox_zph_bins`` and ``published.cox_ph_test``,
+        optional).
+
+    Returns
+    -------
+    list of Block
+        The figure, or a sentence saying why there is none; nothing when the run released no
+        proportional-hazards test.
+    """
+    test = inputs.tables.get(PH_TEST)
+    bins = inputs.tables.get(ZPH_BINS)
+    if test is None or test.is_empty() or bins is None:
+        return []
+    numbers = inputs.numbers
+    min_cell = numbers.constant(inputs.config.disclosure.min_cell, "setting")
+    if bins.is_empty():
+        return [
+            Paragraph(
+                "The plot of how each effect changes over the follow-up is not shown: the model "
+                f"rests on fewer than {min_cell} returns, so no group of returns is large "
+                "enough to publish."
+            )
+        ]
+    panels = []
+    for (variable,), part in bins.group_by("variable", maintain_order=True):
+        part = part.sort("bin")
+        row = part.row(0, named=True)
+        name = numbers.text(VARIABLE_NAMES.get(str(variable), str(variable)))
+        if row["stratified"]:
+            name = f"{name} (stratified in the final model)"
+        several = row["scale"] == "linear_predictor"
+        panels.append(
+            EffectPanel(
+                title=name,
+                ylabel="Scaled effect" if several else "Log hazard ratio",
+                start=tuple(v / 12 for v in part["time_from_months"].to_list()),
+                end=tuple(v / 12 for v in part["time_to_months"].to_list()),
+                mean=tuple(part["mean_beta_t"].to_list()),
+                smooth=tuple(part["smooth_beta_t"].to_list()),
+                lower=tuple(part["smooth_lower"].to_list()),
+                upper=tuple(part["smooth_upper"].to_list()),
+                coefficient=row["coefficient"],
+            )
+        )
+    fig = effect_over_time(
+        panels, title="Does each effect change over the follow-up?", symbol=numbers.symbol
+    )
+    return [
+        FigureBlock(
+            "cox_schoenfeld",
+            "How each characteristic's effect on returning changes over the years after the "
+            "first set (the scaled Schoenfeld residuals of the proportional-hazards test, as R's "
+            "plot.cox.zph draws them). Each point is the average over a group of at least "
+            f"{min_cell} returns, drawn across the months it covers; the solid line is a "
+            "smooth through all returns with a band of two standard errors each side. The "
+            "dashed line is the effect the model assumes constant (for a characteristic with "
+            "several groups, the model's combined effect of its groups, scaled so that the "
+            "line is one); the dotted line is no effect. Where the points and the smooth stay "
+            "near the dashed line the effect is constant and its hazard ratio describes the "
+            "whole follow-up; where they drift away, the effect changes with time. A "
+            "characteristic stratified in the final model is drawn from the model that was "
+            "tested, before stratification.",
+            "Panels, one per characteristic, of its estimated effect on returning against "
+            "years since the first set, with a dashed line at the constant effect the model "
+            "assumes and a dotted line at no effect.",
+            fig,
+        )
+    ]
+
+
 def cox_section(inputs: ReportInputs) -> Section:
     """The Cox model's hazard ratios as a forest plot and a table, and the PH test's finding."""
     numbers = inputs.numbers
@@ -442,6 +527,7 @@ def cox_section(inputs: ReportInputs) -> Section:
                 "uncertainty. These are associations, not causes."
             ),
             *((ph,) if (ph := ph_sentence(inputs)) is not None else ()),
+            *ph_figure(inputs),
             FigureBlock(
                 "cox_forest",
                 "Hazard ratios with 95% confidence intervals (log scale).",

@@ -26,6 +26,7 @@ from recurrence.survival.stage import (
     count_mothers_not_in_one_row,
     count_non_monotone,
     count_published_below_min_cell,
+    count_zph_bins_below_min_cell,
     intruder_findings,
     publish_estimates,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "count_mothers_not_in_one_row",
     "count_non_monotone",
     "count_published_below_min_cell",
+    "count_zph_bins_below_min_cell",
     "estimate_table",
     "extract_end_date",
     "fit_cox",

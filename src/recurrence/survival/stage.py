@@ -40,6 +40,7 @@ from recurrence.survival.km import horizon_days
 from recurrence.survival.zph_bins import (
     BIN_COLUMNS,
     BIN_SCHEMA,
+    MONTH_DAYS,
     bin_residuals,
     small_differences,
 )
@@ -504,3 +505,49 @@ def intruder_findings(
         for f in attack(part, min_cell=min_cell, extract_end=extract_end):
             found.append(f"{method} {f.group[0]}={f.group[1]} {f.cell}")
     return found
+
+
+def count_zph_bins_below_min_cell(
+    con: duckdb.DuckDBPyConnection, *, min_cell: int
+) -> dict[str, int]:
+    """Published residual bins holding fewer than ``min_cell`` returns, recounted.
+
+    Each bin of ``published.cox_zph_bins`` is recounted from ``analysis.cox_zph_residuals``
+    (returns of its term whose whole month of follow-up lies in the bin), so a bin whose
+    published count is hidden is checked too.
+
+    Parameters
+    ----------
+    con
+        Warehouse after :func:`publish_estimates`.
+    min_cell
+        Disclosure threshold.
+
+    Returns
+    -------
+    dict
+        ``bins`` (published) and ``bins_below_min_cell`` (should be 0).
+    """
+    present = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'published' and table_name = 'cox_zph_bins'"
+    ).fetchone()
+    if not (present and present[0]):
+        return {"bins": 0, "bins_below_min_cell": 0}
+    row = con.execute(
+        f"""
+        with counted as (
+            select b.variable, b.bin, count(r.variable) as n
+            from {PUBLISHED_ZPH_TABLE} as b
+            left join {ZPH_TABLE} as r
+                on r.variable = b.variable
+                and not isnan(r.beta_t)
+                and floor(r.time_days / $month) >= b.time_from_months
+                and floor(r.time_days / $month) < b.time_to_months
+            group by all
+        )
+        select count(*), count(*) filter (where n < $m) from counted
+        """,
+        {"month": MONTH_DAYS, "m": min_cell},
+    ).fetchone() or (0, 0)
+    return {"bins": int(row[0]), "bins_below_min_cell": int(row[1])}
