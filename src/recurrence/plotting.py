@@ -422,6 +422,7 @@ class EffectPanel:
     ylabel: str
     start: tuple[float, ...]
     end: tuple[float, ...]
+    at: tuple[float, ...]
     mean: tuple[float | None, ...]
     smooth: tuple[float | None, ...]
     lower: tuple[float | None, ...]
@@ -438,7 +439,8 @@ def effect_over_time(
 ) -> Figure:
     """R's ``plot.cox.zph`` from published bins: β(t) over follow-up, one panel per term.
 
-    Each bin is a point at the mean β(t) of its returns, drawn across the years it covers;
+    Each bin is a point at the mean β(t) and mean follow-up (``at``) of its returns, drawn
+    across the years it covers;
     R's smooth with its band of ±2 standard errors joins the bins; a dashed line marks the
     fitted coefficient and a dotted line no effect. Legends hold words only (the report audit
     reads figure text; the axes' tick labels are a scale).
@@ -467,11 +469,12 @@ def effect_over_time(
             continue
         panel = panels[k]
         start, end = np.array(panel.start), np.array(panel.end)
-        mid = (start + end) / 2
+        mid = np.array(panel.at)
         mean, fit = _values(panel.mean), _values(panel.smooth)
         lo, hi = _values(panel.lower), _values(panel.upper)
         ax.set_title(panel.title, fontsize=9)
         ax.set_ylabel(panel.ylabel, fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=7)
         if panel.coefficient is None:
             ax.text(
@@ -491,7 +494,7 @@ def effect_over_time(
         ax.errorbar(
             mid,
             mean,
-            xerr=[mid - start, end - mid],
+            xerr=[np.maximum(mid - start, 0), np.maximum(end - mid, 0)],
             fmt="o",
             color="0.25",
             markersize=4,
@@ -509,7 +512,7 @@ def effect_over_time(
         ax.axhline(0.0, color="0.5", linestyle=":", linewidth=1, label="No effect")
         ax.set_xlim(left=0)
         ax.grid(axis="y", color="0.9")
-        ax.legend(fontsize=7, frameon=False, loc="best")
+        if not fig.legends:
+            fig.legend(loc="outside lower center", ncols=4, fontsize=8, frameon=False)
     fig.suptitle(title)
-    fig.supxlabel(xlabel, fontsize=9)
     return fig

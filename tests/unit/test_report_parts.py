@@ -362,6 +362,7 @@ def _zph_bins(*, hidden: bool = False) -> pl.DataFrame:
                     "time_from_months": lo,
                     "time_to_months": hi,
                     "n_events": 137 + b,
+                    "mean_years": (lo + hi) / 24,
                     "transformed_time": None if hidden else 0.03 * b,
                     "mean_beta_t": None if hidden else 1.4 - 0.3 * b,
                     "smooth_beta_t": None if hidden else 1.3 - 0.25 * b,

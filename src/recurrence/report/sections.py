@@ -431,6 +431,7 @@ def ph_figure(inputs: ReportInputs) -> list[Block]:
                 ylabel="Scaled effect" if several else "Log hazard ratio",
                 start=tuple(v / 12 for v in part["time_from_months"].to_list()),
                 end=tuple(v / 12 for v in part["time_to_months"].to_list()),
+                at=tuple(part["mean_years"].to_list()),
                 mean=tuple(part["mean_beta_t"].to_list()),
                 smooth=tuple(part["smooth_beta_t"].to_list()),
                 lower=tuple(part["smooth_lower"].to_list()),

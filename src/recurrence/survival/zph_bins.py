@@ -4,14 +4,14 @@ Each scaled Schoenfeld residual is one mother's return, so none is published. Fo
 term the returns are grouped by whole months of follow-up (a month is 365.25 / 12 days),
 consecutive months are joined into a bin until it holds at least ``min_cell`` returns (or a
 tenth of the term's returns, if more: at most :data:`MAX_BINS` bins), and a last bin short of
-that is joined to the one before. A term with fewer than ``min_cell`` returns
-in all has no bins. Per bin: the months it covers, its returns, the mean transformed time and
-the mean β(t) (coefficient + scaled residual, R's ``zph$y``). Beside it, R's smooth: a natural
-cubic spline with 4 degrees of freedom (knots at the quartiles of the transformed time, as
-``ns(x, df=4)``) fitted to every return's β(t), evaluated at the bin's mean transformed time,
-with R's band of ±2 standard errors (the spline's hat matrix times ``zph$var``). The smooth is a
-fit of five parameters to all returns, not to the bin, and is given only when the term has at
-least two bins.
+that is joined to the one before. A term with fewer than ``min_cell`` returns in all has no
+bins. Per bin: the months it covers, its returns, their mean follow-up in years and mean
+transformed time, and the mean β(t) (coefficient + scaled residual, R's ``zph$y``). Beside it,
+R's smooth: a natural cubic spline with 4 degrees of freedom (knots at the quartiles of the
+transformed time, as ``ns(x, df=4)``) fitted to every return's β(t), evaluated at the bin's
+mean transformed time, with R's band of ±2 standard errors (the spline's hat matrix times
+``zph$var``). The smooth is a fit of five parameters to all returns, not to the bin, and is
+given only when the term has at least two bins.
 
 Disclosure: a term any of whose levels has fewer than ``min_cell`` mothers or returns (the rule
 hiding a hazard ratio) has its values hidden. Counts are hidden when the model's returns by a
@@ -41,6 +41,7 @@ BIN_COLUMNS: tuple[str, ...] = (
     "time_from_months",
     "time_to_months",
     "n_events",
+    "mean_years",
     "transformed_time",
     "mean_beta_t",
     "smooth_beta_t",
@@ -57,6 +58,7 @@ BIN_SCHEMA = {
     "time_from_months": pl.Int64,
     "time_to_months": pl.Int64,
     "n_events": pl.Int64,
+    "mean_years": pl.Float64,
     "transformed_time": pl.Float64,
     "mean_beta_t": pl.Float64,
     "smooth_beta_t": pl.Float64,
@@ -159,17 +161,25 @@ def bin_residuals(
             continue
         x = part["transformed_time"].to_numpy()
         y = part["beta_t"].to_numpy()
+        years = part["time_days"].to_numpy() / 365.25
         hide = first["min_level_mothers"] < min_cell or first["min_level_events"] < min_cell
         means = []
         for lo, hi in bins:
             inside = (months >= lo) & (months < hi)
-            means.append((int(inside.sum()), float(x[inside].mean()), float(y[inside].mean())))
+            means.append(
+                (
+                    int(inside.sum()),
+                    float(x[inside].mean()),
+                    float(y[inside].mean()),
+                    float(years[inside].mean()),
+                )
+            )
         fitted = (
             smooth(x, y, np.array([m[1] for m in means]), first["variance"])
             if len(bins) >= 2
             else None
         )
-        for i, ((lo, hi), (n, tx, my)) in enumerate(zip(bins, means, strict=True)):
+        for i, ((lo, hi), (n, tx, my, yr)) in enumerate(zip(bins, means, strict=True)):
             fit, se = (fitted[0][i], fitted[1][i]) if fitted is not None else (None, None)
             rows.append(
                 {
@@ -181,6 +191,7 @@ def bin_residuals(
                     "time_from_months": lo,
                     "time_to_months": hi,
                     "n_events": None if hide_counts else n,
+                    "mean_years": yr,
                     "transformed_time": tx,
                     "mean_beta_t": my,
                     "smooth_beta_t": None if fit is None else float(fit),
