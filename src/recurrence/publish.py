@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from recurrence.config import Config
 from recurrence.disclosure import mark
+from recurrence.ingest.extract import SYNTHETIC_BANNER
 from recurrence.plotting import funnel_plot, rates_over_time
 from recurrence.rates.newborns import ENGLAND_AND_WALES, PUBLISHED_COLUMNS, age_bands
 from recurrence.safety import released_folder as released_folder  # re-exported for stages
@@ -248,7 +249,9 @@ def left_out_sheets(published: pl.DataFrame, config: Config) -> dict[str, str]:
     return reasons
 
 
-def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> Path:
+def write_spreadsheet(
+    published: pl.DataFrame, folder: Path, config: Config, *, synthetic: bool = False
+) -> Path:
     """Write ``newborn_rates.xlsx`` with gptables: cover, contents, notes, one table per sheet.
 
     Parameters
@@ -259,6 +262,9 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
         The run's report folder.
     config
         The run's configuration (definitions and disclosure rules are stated in the notes).
+    synthetic
+        The extract is synthetic (:func:`recurrence.ingest.extract.extract_is_synthetic`): the
+        cover says so first, and the cover's title says so too.
 
     Returns
     -------
@@ -313,8 +319,10 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
         {"Note reference": [n[0] for n in notes], "Note text": [n[1] for n in notes]}
     ).to_pandas()
     cover = gpt.Cover(
-        title="Newborns and infants in care proceedings per 10,000 live births",
+        title="Newborns and infants in care proceedings per 10,000 live births"
+        + (" (synthetic data)" if synthetic else ""),
         intro=[
+            *([SYNTHETIC_BANNER] if synthetic else []),
             "Children who are the subject of care proceedings in their first weeks or first year "
             "of life, per 10,000 live births, for England and Wales, countries, regions and "
             "local authorities.",
@@ -433,7 +441,9 @@ def funnel_figure(published: pl.DataFrame, config: Config) -> Figure:
     )
 
 
-def write_outputs(published: pl.DataFrame, folder: Path, config: Config) -> PublishedFiles:
+def write_outputs(
+    published: pl.DataFrame, folder: Path, config: Config, *, synthetic: bool = False
+) -> PublishedFiles:
     """Write the CSV, the spreadsheet and the figures (PNG and SVG) into ``folder``.
 
     Parameters
@@ -444,6 +454,8 @@ def write_outputs(published: pl.DataFrame, folder: Path, config: Config) -> Publ
         ``reports/<run_id>``.
     config
         The run's configuration.
+    synthetic
+        The extract is synthetic: the spreadsheet's cover says so.
 
     Returns
     -------
@@ -452,7 +464,7 @@ def write_outputs(published: pl.DataFrame, folder: Path, config: Config) -> Publ
     """
     folder.mkdir(parents=True, exist_ok=True)
     csv = write_csv(published, folder, symbol=config.disclosure.symbol)
-    xlsx = write_spreadsheet(published, folder, config)
+    xlsx = write_spreadsheet(published, folder, config, synthetic=synthetic)
     figures = [
         *_save_figure(trend_figure(published, config), folder, TREND_NAME),
         *_save_figure(funnel_figure(published, config), folder, FUNNEL_NAME),

@@ -55,6 +55,27 @@ def _figure(figure: Figure, width: float) -> Image:
     return Image(buffer, width=width, height=width * h / w)
 
 
+_BANNER = ParagraphStyle(
+    "banner", parent=_STYLES["BodyText"], fontName="Helvetica-Bold", fontSize=10, leading=13
+)
+
+
+def _banner(text: str, width: float) -> Flowable:
+    """The synthetic-data banner: bold text in a shaded, ruled box across the page."""
+    box = LongTable([[_text(text, _BANNER)]], colWidths=[width])
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fff3c4")),
+                ("BOX", (0, 0), (-1, -1), 1.5, colors.HexColor("#8a6d00")),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    return box
+
+
 def _table(block: Table, width: float) -> list[Flowable]:
     data = [[_text(c, _HEAD) for c in block.columns]]
     data += [[_text(cell, _CELL) for cell in row] for row in block.rows]
@@ -79,6 +100,7 @@ def _table(block: Table, width: float) -> list[Flowable]:
 
 def _flowables(report: Report, width: float) -> list[Flowable]:
     story: list[Flowable] = [
+        *([_banner(report.banner, width)] if report.banner else []),
         _text(report.title, _STYLES["Title"]),
         _text(report.subtitle, _STYLES["BodyText"]),
         _text(
@@ -144,7 +166,10 @@ def render_pdf(report: Report, path: Path) -> Path:
     def footer(canvas, doc_) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
-        canvas.drawString(doc_.leftMargin, 0.9 * cm, f"Run {report.run_id}")
+        run = f"Run {report.run_id}" + (
+            " · synthetic data, not real records" if report.banner else ""
+        )
+        canvas.drawString(doc_.leftMargin, 0.9 * cm, run)
         canvas.drawRightString(A4[0] - doc_.rightMargin, 0.9 * cm, f"Page {doc_.page}")
         canvas.restoreState()
 

@@ -17,6 +17,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from recurrence.contract import REGIONS
+from recurrence.ingest.extract import SYNTHETIC_BANNER, extract_is_synthetic
 from recurrence.plotting import Curve, forest_plot, funnel_plot, rates_over_time, recurrence_curves
 from recurrence.publish import left_out_sheets, trend_figure
 from recurrence.rates.intervals import funnel_limits
@@ -702,4 +703,5 @@ def build_report(inputs: ReportInputs, sections: Iterable[Builder] | None = None
         symbol=inputs.config.disclosure.symbol,
         meta={"built": inputs.created.isoformat()},
         numbers=numbers,
+        banner=SYNTHETIC_BANNER if extract_is_synthetic(info) else None,
     )

@@ -1,0 +1,110 @@
+"""What a reader sees (issue 23): the synthetic-data banner, GSS marks for hidden and for
+impossible values, and plain words and honest charts, on small inputs that need no pipeline run."""
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from recurrence.ingest.extract import (
+    SYNTHETIC_BANNER,
+    extract_is_synthetic,
+    is_synthetic_source,
+    read_extract_info,
+)
+from recurrence.publish import write_outputs
+from recurrence.report import build_report, render_html, report_text
+from recurrence.report.content import Paragraph, Section
+from recurrence.report.pdf import _flowables, render_pdf
+from tests.unit.test_publish import published_table
+from tests.unit.test_report_parts import CONFIG, _inputs
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "sample"
+
+
+def _info(source: str, synthetic: bool | None = None) -> pl.DataFrame:
+    columns = {"extract_end_date": [dt.date(2024, 3, 31)], "source": [source]}
+    if synthetic is not None:
+        columns["synthetic"] = [synthetic]
+    return pl.DataFrame(columns)
+
+
+def _title(inputs) -> Section:
+    return Section("s", "S", (Paragraph("Body."),))
+
+
+# --- (a) synthetic data are said to be synthetic, from the extract's metadata -------------------
+
+
+def test_the_bundled_sample_is_synthetic_by_its_metadata():
+    assert read_extract_info(SAMPLE, checksums=False).synthetic
+
+
+def test_synthetic_is_read_from_extract_toml_not_from_the_path(tmp_path):
+    for name in ("cases", "case_people", "births"):
+        (tmp_path / f"{name}.csv").write_text("x\n", encoding="utf-8")
+    toml = tmp_path / "extract.toml"
+    toml.write_text('extract_end_date = 2024-03-31\nsource = "MoJ FamilyMan"\n', encoding="utf-8")
+    assert not read_extract_info(tmp_path, checksums=False).synthetic
+    toml.write_text(
+        'extract_end_date = 2024-03-31\nsource = "MoJ FamilyMan"\nsynthetic = true\n',
+        encoding="utf-8",
+    )
+    assert read_extract_info(tmp_path, checksums=False).synthetic
+    toml.write_text(
+        'extract_end_date = 2024-03-31\nsource = "recurrence synthetic generator v9"\n'
+        "synthetic = false\n",
+        encoding="utf-8",
+    )
+    assert not read_extract_info(tmp_path, checksums=False).synthetic
+
+
+def test_synthetic_column_wins_over_the_source_and_an_old_warehouse_uses_the_source():
+    assert is_synthetic_source("recurrence synthetic generator v1.0.0, seed 1, scale sample")
+    assert not is_synthetic_source("HES maternity extract")
+    assert extract_is_synthetic(_info("HES", synthetic=True))
+    assert not extract_is_synthetic(_info("recurrence synthetic generator v1", synthetic=False))
+    assert extract_is_synthetic(_info("recurrence synthetic generator v1"))
+    assert not extract_is_synthetic(_info("HES"))
+    assert not extract_is_synthetic(pl.DataFrame())
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_the_report_says_synthetic_first_only_when_the_extract_is(synthetic, tmp_path):
+    inputs = _inputs(audit__extract_info=_info("provider", synthetic=synthetic))
+    report = build_report(inputs, [_title])
+    html = render_html(report)
+    text = report_text(html)
+    if synthetic:
+        assert report.banner == SYNTHETIC_BANNER
+        # Above the title: the first thing a reader meets.
+        assert html.index('class="banner"') < html.index("<h1>")
+        assert text.index("Synthetic data") < text.index("Run run-1")
+    else:
+        assert report.banner is None
+        assert "Synthetic data" not in text
+        assert 'class="banner"' not in html
+    # The PDF: the banner is the first flowable of page 1, and the file is written.
+    first = _flowables(report, 400)[0]
+    assert ("Synthetic data" in _cell_text(first)) == synthetic
+    assert render_pdf(report, tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _cell_text(flowable) -> str:
+    data = getattr(flowable, "_cellvalues", None)
+    if data:
+        return " ".join(getattr(c, "text", str(c)) for row in data for c in row)
+    return getattr(flowable, "text", "")
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_the_spreadsheet_cover_says_synthetic_only_when_the_extract_is(synthetic, tmp_path):
+    files = write_outputs(published_table(), tmp_path / "run", CONFIG, synthetic=synthetic)
+    with zipfile.ZipFile(files.xlsx) as z:
+        strings = z.read("xl/sharedStrings.xml").decode()
+        cover = z.read("xl/worksheets/sheet1.xml").decode()
+    assert ("Synthetic data" in strings) == synthetic
+    assert ("(synthetic data)" in strings) == synthetic
+    assert cover  # the cover sheet exists and comes first
