@@ -108,3 +108,79 @@ def test_the_spreadsheet_cover_says_synthetic_only_when_the_extract_is(synthetic
     assert ("Synthetic data" in strings) == synthetic
     assert ("(synthetic data)" in strings) == synthetic
     assert cover  # the cover sheet exists and comes first
+
+
+# --- (b) [c] for hidden, [x] for values that cannot exist, as in the published CSV -------------
+
+
+def _estimates() -> pl.DataFrame:
+    rows = []
+    for years in CONFIG.recurrence.report_years:
+        rows.append(("all", "all", years, 0.1, 0.08, 0.12, 3191, 2000, 300, False, False))
+        late = years > 3
+        rows.append(
+            (
+                "index_period",
+                "2020+",
+                years,
+                None if late else 0.05,
+                None if late else 0.04,
+                None if late else 0.07,
+                967,
+                None if late else 700,
+                None if late else 45,
+                False,
+                late,
+            )
+        )
+        rows.append(
+            ("index_period", "2016-2019", years, *[None] * 6, True, False),
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "group_variable": pl.String,
+            "group_value": pl.String,
+            "horizon_years": pl.Int64,
+            "estimate": pl.Float64,
+            "ci_lower": pl.Float64,
+            "ci_upper": pl.Float64,
+            "n_at_start": pl.Int64,
+            "n_at_risk": pl.Int64,
+            "n_events": pl.Int64,
+            "suppressed": pl.Boolean,
+            "not_applicable": pl.Boolean,
+        },
+        orient="row",
+    ).with_columns(method=pl.lit("kaplan_meier"))
+
+
+def test_the_recurrence_table_marks_impossible_cells_x_and_hidden_cells_c():
+    from recurrence.report.sections import NOT_APPLICABLE_NOTE, recurrence_section
+
+    inputs = _inputs(published__recurrence_estimates=_estimates())
+    section = recurrence_section(inputs)
+    table = next(b for b in section.blocks if getattr(b, "rows", None))
+    rows = {r[0]: r for r in table.rows}
+    late = rows["Year of her first set: 2020+"]
+    assert late[1] == "[x]"
+    assert late[2] == "[x] to [x]"
+    assert late[3] == "967"  # mothers followed exist and are published
+    assert late[4] == "[x]"
+    hidden = rows["Year of her first set: 2016-2019"]
+    assert set(hidden[1:]) <= {"[c]", "[c] to [c]"}
+    assert NOT_APPLICABLE_NOTE in table.note
+    assert "[c]: hidden" in table.note
+    # The numbers at risk under the curves mark the same cells [x].
+    text = report_text(render_html(build_report(inputs, [recurrence_section])))
+    assert "[x]" in text
+
+
+def test_no_x_note_when_nothing_is_impossible():
+    from recurrence.report.sections import NOT_APPLICABLE_NOTE, recurrence_section
+
+    estimates = _estimates().filter(pl.col("group_value") != "2020+")
+    section = recurrence_section(_inputs(published__recurrence_estimates=estimates))
+    table = next(b for b in section.blocks if getattr(b, "rows", None))
+    assert NOT_APPLICABLE_NOTE not in table.note
+    assert all("[x]" not in c for r in table.rows for c in r)

@@ -17,6 +17,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from recurrence.contract import REGIONS
+from recurrence.disclosure import NOT_APPLICABLE_SYMBOL
 from recurrence.ingest.extract import SYNTHETIC_BANNER, extract_is_synthetic
 from recurrence.plotting import Curve, forest_plot, funnel_plot, rates_over_time, recurrence_curves
 from recurrence.publish import left_out_sheets, trend_figure
@@ -47,6 +48,7 @@ from recurrence.report.inputs import ReportInputs, first_row
 from recurrence.report.numbers import Numbers
 from recurrence.report.outcomes_section import outcomes_section
 from recurrence.survival.cohort import REFERENCE_LEVELS
+from recurrence.survival.disclosure import NOT_APPLICABLE_COLUMNS
 from recurrence.survival.estimates import METHOD_AJ, METHOD_KM, OVERALL
 
 Builder = Callable[[ReportInputs], Section | None]
@@ -107,12 +109,37 @@ def one_in_n(estimate: float, lower: float, upper: float) -> int | None:
     return n
 
 
+def _not_applicable(row: dict[str, Any], column: str) -> bool:
+    """The cell cannot exist (a horizon beyond the group's follow-up), as published."""
+    return bool(row.get("not_applicable")) and column in NOT_APPLICABLE_COLUMNS
+
+
+#: The note under a table that shows :data:`NOT_APPLICABLE_SYMBOL`.
+NOT_APPLICABLE_NOTE = (
+    f"{NOT_APPLICABLE_SYMBOL}: not available: no mother in the group could have been followed up "
+    "this long before the extract ends, so the value does not exist (it is not hidden)."
+)
+
+
 def _chance_sentence(row: dict[str, Any], who: str, years: str, numbers: Numbers) -> str:
     key = row_key(row, ESTIMATE_KEY)
 
     def cell(column: str) -> str:
-        return numbers.cell(ESTIMATES, key, column, row[column], pct)
+        return numbers.cell(
+            ESTIMATES,
+            key,
+            column,
+            row[column],
+            pct,
+            not_applicable=_not_applicable(row, column),
+        )
 
+    if row["estimate"] is None and _not_applicable(row, "estimate"):
+        return (
+            f"The chance of return within {years} years for {who} is not available "
+            f"({cell('estimate')}): the data end before any of them could be followed up that "
+            "long."
+        )
     if row["estimate"] is None:
         return (
             f"The chance of return within {years} years for {who} is hidden ({cell('estimate')}): "
@@ -238,7 +265,12 @@ def estimate_curves(
             numbers.text(label)
             at_risk = tuple(
                 numbers.cell(
-                    ESTIMATES, row_key(r, ESTIMATE_KEY), "n_at_risk", r["n_at_risk"], count
+                    ESTIMATES,
+                    row_key(r, ESTIMATE_KEY),
+                    "n_at_risk",
+                    r["n_at_risk"],
+                    count,
+                    not_applicable=_not_applicable(r, "n_at_risk"),
                 )
                 if r
                 else numbers.symbol
@@ -317,7 +349,8 @@ def recurrence_section(inputs: ReportInputs) -> Section:
         key = row_key(row, ESTIMATE_KEY)
 
         def cell(column: str, fmt=pct, row=row, key=key) -> str:
-            return numbers.cell(ESTIMATES, key, column, row[column], fmt)
+            na = _not_applicable(row, column)
+            return numbers.cell(ESTIMATES, key, column, row[column], fmt, not_applicable=na)
 
         rows.append(
             (
@@ -337,7 +370,12 @@ def recurrence_section(inputs: ReportInputs) -> Section:
             ("Group", "Returned", "95% confidence interval", "Mothers", "Returns"),
             tuple(rows),
             note=f"{symbol}: hidden to protect confidentiality (fewer than "
-            f"{min_cell} mothers or returns, or needed to protect such a group).",
+            f"{min_cell} mothers or returns, or needed to protect such a group)."
+            + (
+                f" {NOT_APPLICABLE_NOTE}"
+                if any(NOT_APPLICABLE_SYMBOL in c for r in rows for c in r)
+                else ""
+            ),
         )
     )
     return Section("recurrence", "How many mothers return to court, and how soon", tuple(blocks))
