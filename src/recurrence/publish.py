@@ -389,7 +389,7 @@ def trend_figure(published: pl.DataFrame, config: Config) -> Figure:
     newborn, _ = age_bands(config.rates)
     data = published.filter(
         (pl.col("geography_level") != "local_authority") & (pl.col("age_band") == newborn)
-    ).select("geography_name", "year", "rate_per_10000")
+    ).select("geography_level", "geography_name", "year", "rate_per_10000", "ci_lower", "ci_upper")
     return rates_over_time(
         data,
         title=f"Newborns ({newborn} old) in care proceedings per 10,000 live births, by region",

@@ -2,6 +2,7 @@
 impossible values, and plain words and honest charts, on small inputs that need no pipeline run."""
 
 import datetime as dt
+import itertools
 import zipfile
 from pathlib import Path
 
@@ -184,3 +185,144 @@ def test_no_x_note_when_nothing_is_impossible():
     table = next(b for b in section.blocks if getattr(b, "rows", None))
     assert NOT_APPLICABLE_NOTE not in table.note
     assert all("[x]" not in c for r in table.rows for c in r)
+
+
+# --- (c) charts a statistician signs off ---------------------------------------------------------
+
+
+def _draw(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+def _ytick_labels(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+
+
+@pytest.mark.parametrize("top", [0.02, 0.2, 0.37, 0.6])
+def test_percentage_ticks_are_whole_or_half_percentages(top):
+    from recurrence.plotting import Curve, recurrence_curves
+
+    curve = Curve(
+        "All mothers", (1, 3, 7), (top / 4, top / 2, top), (0, 0, 0), (top,) * 3, (9,) * 3
+    )
+    fig = _draw(recurrence_curves([curve], title="t"))
+    labels = _ytick_labels(fig.axes[0])
+    assert len(labels) >= 3
+    for label in labels:
+        value = float(label.rstrip("%"))
+        assert (value * 2).is_integer(), labels  # never 2.5% shown as "2%"
+    values = [float(label.rstrip("%")) for label in labels]
+    steps = {round(b - a, 6) for a, b in itertools.pairwise(values)}
+    assert len(steps) == 1, labels  # evenly spaced, so no rounding made them uneven
+
+
+def _groups(n: int, hidden: int | None = None):
+    from recurrence.plotting import Curve
+
+    out = [Curve("All mothers", (1, 3), (0.05, 0.1), (0.04, 0.08), (0.06, 0.12), (900, 400))]
+    for k in range(n):
+        if k == hidden:
+            out.append(
+                Curve("Age unknown", (1, 3), (None, None), (None, None), (None,) * 2, ("[c]",) * 2)
+            )
+        else:
+            out.append(
+                Curve(f"Group {k}", (1, 3), (0.05, 0.1), (0.04, 0.08), (0.06, 0.12), (440, 200))
+            )
+    return out
+
+
+def test_panels_name_the_dashed_line_and_say_why_a_panel_is_empty():
+    from recurrence.plotting import recurrence_curves
+
+    fig = _draw(recurrence_curves(_groups(5, hidden=2), title="t"))
+    legend = fig.legends[0]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert any("All mothers, for comparison" in label for label in labels)
+    empty = next(ax for ax in fig.axes if ax.get_title() == "Age unknown")
+    assert not empty.get_lines()  # no reference line alone in an empty panel
+    assert any("Every value hidden" in t.get_text() for t in empty.texts)
+
+
+def test_at_risk_label_does_not_overlap_the_numbers():
+    from recurrence.plotting import recurrence_curves
+
+    fig = _draw(recurrence_curves(_groups(5), title="t"))
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        texts = [t for t in ax.texts if t.get_text()]
+        label = next((t for t in texts if "at risk" in t.get_text()), None)
+        if label is None:
+            continue
+        box = label.get_window_extent(renderer)
+        for t in texts:
+            if t is not label:
+                assert not box.overlaps(t.get_window_extent(renderer)), t.get_text()
+
+
+def test_forest_plot_ticks_are_plain_numbers_and_its_label_fits():
+    from recurrence.plotting import forest_plot
+
+    fig = _draw(
+        forest_plot(
+            ["Aged under 20 (vs 25-29)", "North East (vs London)"],
+            [1.74, 0.61],
+            [1.31, 0.55],
+            [2.31, 0.7],
+            title="t",
+        )
+    )
+    ax = fig.axes[0]
+    labels = [
+        t.get_text() for t in ax.get_xticklabels(minor=False) + ax.get_xticklabels(minor=True)
+    ]
+    labels = [label for label in labels if label]
+    assert labels
+    assert all("10" not in label and "×" not in label for label in labels), labels
+    assert all(float(label) > 0 for label in labels)
+    renderer = fig.canvas.get_renderer()
+    box = ax.xaxis.label.get_window_extent(renderer)
+    assert box.x0 >= 0
+    assert box.x1 <= fig.bbox.width
+
+
+def _trend_table(with_empty: bool) -> pl.DataFrame:
+    rows = []
+    for year in ("2021/22", "2022/23", "2023/24"):
+        rows.append(("england_and_wales", "England and Wales", year, 60.0, 50.0, 70.0))
+        rows.append(("country", "England", year, 61.0, 51.0, 71.0))
+        rows.append(("country", "Wales", year, None, None, None))
+        for k in range(9):
+            rows.append(("region", f"Region {k}", year, 55.0 + k, 40.0, 70.0))
+        if with_empty:
+            rows.append(("region", "Quiet region", year, None, None, None))
+    return pl.DataFrame(
+        rows,
+        schema=[
+            "geography_level",
+            "geography_name",
+            "year",
+            "rate_per_10000",
+            "ci_lower",
+            "ci_upper",
+        ],
+        orient="row",
+    )
+
+
+def test_trend_chart_highlights_a_handful_with_intervals_and_no_empty_legend_entries():
+    from recurrence.plotting import MAX_HIGHLIGHTED, rates_over_time
+
+    fig = _draw(rates_over_time(_trend_table(True), title="t"))
+    ax = fig.axes[0]
+    named = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert named == ["England and Wales", "England"]  # Wales has no value: no legend entry
+    assert len(named) <= MAX_HIGHLIGHTED
+    assert ax.collections  # the 95% intervals are drawn
+    label = ax.get_xlabel()
+    assert "Wales" in label
+    assert "Quiet region" in label
+    assert "Thin grey lines" in label

@@ -693,7 +693,7 @@ def rates_section(inputs: ReportInputs) -> Section:
 def _infant_trend(published: pl.DataFrame, infant: str) -> Figure:
     data = published.filter(
         (pl.col("geography_level") != "local_authority") & (pl.col("age_band") == infant)
-    ).select("geography_name", "year", "rate_per_10000")
+    ).select("geography_level", "geography_name", "year", "rate_per_10000", "ci_lower", "ci_upper")
     return rates_over_time(
         data, title=f"Infants ({infant} old) in care proceedings per 10,000 live births, by region"
     )
