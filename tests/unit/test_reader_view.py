@@ -326,3 +326,58 @@ def test_trend_chart_highlights_a_handful_with_intervals_and_no_empty_legend_ent
     assert "Wales" in label
     assert "Quiet region" in label
     assert "Thin grey lines" in label
+
+
+# --- (d) a sentence about an empty set says the set is empty -------------------------------------
+
+
+def _rates_text(frame: pl.DataFrame) -> tuple[str, str, object]:
+    from recurrence.report import audit_report
+    from recurrence.report.sections import rates_section
+
+    inputs = _inputs(published__newborn_rates=frame)
+    report = build_report(inputs, [rates_section])
+    html = render_html(report)
+    text = report_text(html)
+    return html, text, audit_report(text, report.numbers, inputs.tables)
+
+
+def test_no_funnel_and_no_claim_about_outliers_when_every_authority_is_hidden():
+    from tests.unit.test_report_parts import _rates
+
+    frame = (
+        _rates(44.4)
+        .with_columns(
+            children=pl.when(pl.col("geography_level") == "local_authority")
+            .then(None)
+            .otherwise(pl.col("children")),
+            rate_per_10000=pl.when(pl.col("geography_level") == "local_authority")
+            .then(None)
+            .otherwise(pl.col("rate_per_10000")),
+        )
+        .with_columns(suppressed=pl.col("rate_per_10000").is_null())
+    )
+    html, text, found = _rates_text(frame)
+    assert "lies outside" not in text
+    assert "every authority's count of newborns is hidden" in text
+    assert 'id="fig-newborn_rates_funnel"' not in html
+    assert found.passed, found.summary()
+
+
+def test_no_funnel_when_the_national_rate_is_hidden():
+    from tests.unit.test_report_parts import _rates
+
+    html, text, found = _rates_text(_rates(None))
+    assert "the England and Wales rate is hidden" in text
+    assert "lies outside" not in text
+    assert 'id="fig-newborn_rates_funnel"' not in html
+    assert found.passed, found.summary()
+
+
+def test_the_funnel_is_drawn_and_its_points_judged_when_an_authority_is_published():
+    from tests.unit.test_report_parts import _rates
+
+    html, text, found = _rates_text(_rates(44.4))
+    assert 'id="fig-newborn_rates_funnel"' in html
+    assert "None of the local authorities with a published rate in the funnel plot" in text
+    assert found.passed, found.summary()

@@ -533,6 +533,38 @@ def outliers(
     return year, out
 
 
+#: Why no local authority can be compared with the funnel limits (see :func:`funnel_comparable`).
+_NOT_COMPARABLE = {
+    "no_year": "No local authority can be compared with England and Wales: the extract has no "
+    "year of newborn rates.",
+    "national_hidden": "No local authority could be compared with England and Wales in {year}: "
+    "the England and Wales rate is hidden to protect confidentiality, so there are no limits "
+    "to compare with and no funnel plot is drawn.",
+    "no_area": "No local authority could be compared with England and Wales in {year}: every "
+    "authority's count of newborns is hidden to protect confidentiality (too few children), so "
+    "no funnel plot is drawn and no authority can be said to lie inside or outside the limits.",
+}
+
+
+def funnel_comparable(published: pl.DataFrame, newborn: str) -> str:
+    """Whether the funnel plot of the latest year has anything to show.
+
+    Returns ``"ok"`` when the England and Wales rate and at least one authority's rate are
+    published; otherwise why not: ``"no_year"``, ``"national_hidden"`` or ``"no_area"``.
+    """
+    latest = published.filter(pl.col("age_band") == newborn)
+    if latest.is_empty():
+        return "no_year"
+    latest = latest.filter(pl.col("year") == latest.sort("year")["year"][-1])
+    national = latest.filter(pl.col("geography_code") == ENGLAND_AND_WALES)
+    if national.is_empty() or national["rate_per_10000"][0] is None:
+        return "national_hidden"
+    areas = latest.filter(
+        (pl.col("geography_level") == "local_authority") & pl.col("rate_per_10000").is_not_null()
+    )
+    return "ok" if areas.height else "no_area"
+
+
 def _funnel(published: pl.DataFrame, newborn: str, numbers: Numbers) -> Figure:
     """The funnel plot of :func:`recurrence.publish.funnel_figure`, its numbers from the registry.
 
@@ -611,18 +643,26 @@ def rates_section(inputs: ReportInputs) -> Section:
             "Line chart of infant rates per 10,000 live births by region and year.",
             _infant_trend(published, infant),
         ),
-        FigureBlock(
-            "newborn_rates_funnel",
-            "Local authorities' newborn rates against their births in the latest year, with "
-            "95% and 99.8% limits around the England and Wales rate. Authorities with "
-            "hidden counts are left out.",
-            "Funnel plot of local authority newborn rates.",
-            _funnel(published, newborn, numbers),
-        ),
     ]
     year, found = outliers(published, age_band=newborn)
     shown_year = numbers.constant(year, "year") if year != "" else ""
-    if found:
+    comparable = funnel_comparable(published, newborn)
+    if comparable == "ok":
+        blocks.append(
+            FigureBlock(
+                "newborn_rates_funnel",
+                "Local authorities' newborn rates against their births in the latest year, with "
+                "95% and 99.8% limits around the England and Wales rate. Authorities with "
+                "hidden counts are left out.",
+                "Funnel plot of local authority newborn rates.",
+                _funnel(published, newborn, numbers),
+            )
+        )
+    if comparable != "ok":
+        # Say why there is no funnel plot, rather than draw an empty one and then say that none
+        # of its (no) points lies outside the limits.
+        blocks.append(Paragraph(_NOT_COMPARABLE[comparable].format(year=shown_year)))
+    elif found:
         blocks.append(
             Table(
                 f"Local authorities outside the 99.8% limits, {shown_year}",
@@ -655,8 +695,8 @@ def rates_section(inputs: ReportInputs) -> Section:
     else:
         blocks.append(
             Paragraph(
-                "No local authority with a published rate lies outside the 99.8% limits in "
-                f"{shown_year}."
+                "None of the local authorities with a published rate in the funnel plot lies "
+                f"outside the 99.8% limits in {shown_year}."
             )
         )
     latest = published.filter(
