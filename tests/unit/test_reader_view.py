@@ -381,3 +381,113 @@ def test_the_funnel_is_drawn_and_its_points_judged_when_an_authority_is_publishe
     assert 'id="fig-newborn_rates_funnel"' in html
     assert "None of the local authorities with a published rate in the funnel plot" in text
     assert found.passed, found.summary()
+
+
+def test_a_chart_whose_every_group_is_hidden_is_replaced_by_a_sentence():
+    from recurrence.report.sections import all_hidden_sentence, recurrence_section
+
+    hidden_ages = pl.DataFrame(
+        {
+            "group_variable": ["age_group"] * len(CONFIG.recurrence.report_years),
+            "group_value": ["35+"] * len(CONFIG.recurrence.report_years),
+            "horizon_years": list(CONFIG.recurrence.report_years),
+        }
+    )
+    estimates = pl.concat([_estimates(), hidden_ages], how="diagonal_relaxed").with_columns(
+        method=pl.lit("kaplan_meier"),
+        suppressed=pl.col("suppressed").fill_null(True),
+        not_applicable=pl.col("not_applicable").fill_null(False),
+    )
+    section = recurrence_section(_inputs(published__recurrence_estimates=estimates))
+    names = [getattr(b, "name", None) for b in section.blocks]
+    assert "recurrence_overall" in names
+    assert "recurrence_by_age" not in names
+    texts = [b.text for b in section.blocks if isinstance(b, Paragraph)]
+    assert all_hidden_sentence("mother's age at her first set", "[c]") in texts
+
+
+# --- (e) words for people ------------------------------------------------------------------------
+
+
+def test_linkage_measures_and_settings_are_in_words():
+    from recurrence.linkage.quality import LINK_MEASURES, MOTHER_MEASURES
+    from recurrence.report.about_sections import _defaults_comments, measure_name, setting_meaning
+
+    for measure in (*MOTHER_MEASURES, *LINK_MEASURES):
+        name = measure_name(measure)
+        assert "_" not in name
+        assert name[0].isupper()
+    assert measure_name("pairwise_f1") == "F1 score, pairs of records"
+    comments = _defaults_comments()
+    for section, values in CONFIG.as_dict().items():
+        for key in values:
+            meaning = setting_meaning(section, key, comments)
+            assert meaning.strip(), f"{section}.{key} has no meaning"
+            assert "`" not in meaning, f"{section}.{key}"
+
+
+def test_provenance_shows_the_warehouse_not_its_build_copy_and_settings_once():
+    from recurrence.report.about_sections import _released_path, provenance_section
+
+    built = "/data/.recurrence.duckdb.build/recurrence.duckdb"
+    assert _released_path("paths", "warehouse", built) == "/data/recurrence.duckdb"
+    assert _released_path("paths", "warehouse", "/data/recurrence.duckdb") == (
+        "/data/recurrence.duckdb"
+    )
+    inputs = _inputs()
+    section = provenance_section(inputs)
+    settings = [r[0] for b in section.blocks if getattr(b, "rows", None) for r in b.rows]
+    assert "linkage.method" not in settings  # it is in the Methods section's table
+    assert "paths.warehouse" in settings
+
+
+def test_pdf_columns_fit_their_longest_word():
+    from recurrence.report.content import Table
+    from recurrence.report.pdf import _CHAR_WIDTH, column_widths
+
+    block = Table(
+        "Settings",
+        ("Setting", "Value", "Meaning"),
+        (("linkage.spark_shuffle_partitions", "16", "word " * 80),),
+    )
+    widths = column_widths(block, 480)
+    assert sum(widths) == pytest.approx(480)
+    assert widths[0] >= len("linkage.spark_shuffle_partitions") * _CHAR_WIDTH
+    assert widths[2] > widths[1]
+
+
+def test_an_optional_table_not_supplied_has_no_counts():
+    from recurrence.report.about_sections import data_section
+
+    inputs = _inputs(
+        audit__extract_files=pl.DataFrame(
+            {
+                "table_name": ["cases", "live_births"],
+                "file_name": ["cases.csv", None],
+                "sha256": ["ab12", None],
+            }
+        ),
+        audit__ingest_accounting=pl.DataFrame(
+            {
+                "table_name": ["cases", "live_births"],
+                "source_file": ["cases.csv", "live_births.csv"],
+                "rows_read": [4758, 0],
+                "rows_loaded": [4758, 0],
+                "rows_quarantined": [0, 0],
+            }
+        ),
+        linkage__summary=pl.DataFrame(
+            {
+                "measure": ["mother_records", "mother_person_ids", "mother_keys"],
+                "breakdown": ["all"] * 3,
+                "category": ["all"] * 3,
+                "numerator": [4758, 3649, 2309],
+                "denominator": [None, None, None],
+            },
+            schema_overrides={"denominator": pl.Int64},
+        ),
+    )
+    section = data_section(inputs)
+    table = section.blocks[0]
+    row = next(r for r in table.rows if r[0] == "live_births")
+    assert row[1:] == ("(not supplied)", "-", "-", "-")

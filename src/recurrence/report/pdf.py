@@ -76,12 +76,40 @@ def _banner(text: str, width: float) -> Flowable:
     return box
 
 
+#: Points per character of the table cells' font (Helvetica 7.5 pt averages about 4 pt).
+_CHAR_WIDTH = 4.3
+#: Left plus right padding of a table cell, in points.
+_PADDING = 12.0
+
+
+def column_widths(block: Table, width: float) -> list[float]:
+    """Widths of a table's columns, each at least as wide as its longest word.
+
+    So no setting name or number is broken mid-word ("linkage.metho d"); the rest of the width
+    goes to the columns with the longest text.
+    """
+    n = len(block.columns)
+    cells = [[block.columns[c], *(row[c] for row in block.rows)] for c in range(n)]
+    words = [max((len(w) for t in col for w in str(t).split()), default=1) for col in cells]
+    need = [min(w * _CHAR_WIDTH + _PADDING, width / n * 2) for w in words]
+    typical = [
+        max(sum(len(str(t)) for t in col) / len(col), w)
+        for col, w in zip(cells, words, strict=True)
+    ]
+    if sum(need) >= width:
+        return [width * x / sum(need) for x in need]
+    spare = width - sum(need)
+    extra = [max(t * _CHAR_WIDTH + _PADDING - x, 0.0) for t, x in zip(typical, need, strict=True)]
+    total = sum(extra)
+    if total == 0:
+        return [x + spare / n for x in need]
+    return [x + spare * e / total for x, e in zip(need, extra, strict=True)]
+
+
 def _table(block: Table, width: float) -> list[Flowable]:
     data = [[_text(c, _HEAD) for c in block.columns]]
     data += [[_text(cell, _CELL) for cell in row] for row in block.rows]
-    table = LongTable(
-        data, repeatRows=1, colWidths=[width / len(block.columns)] * len(block.columns)
-    )
+    table = LongTable(data, repeatRows=1, colWidths=column_widths(block, width))
     table.setStyle(
         TableStyle(
             [

@@ -289,6 +289,15 @@ def estimate_curves(
     return sorted(out, key=lambda c: c.label) if variable != OVERALL else out
 
 
+def all_hidden_sentence(what: str, symbol: str) -> str:
+    """Said in place of a chart by ``what`` whose every group has every value hidden."""
+    return (
+        f"No chart by {what} is shown: the chance of return of every group is hidden "
+        f"({symbol}) to protect confidentiality, because each group has too few mothers or "
+        "returns."
+    )
+
+
 def recurrence_section(inputs: ReportInputs) -> Section:
     """Curves of the chance of return, overall and by age group and region, and a table."""
     cfg, numbers = inputs.config, inputs.numbers
@@ -314,6 +323,10 @@ def recurrence_section(inputs: ReportInputs) -> Section:
         ("region_code", "recurrence_by_region", "region"),
     ):
         curves = estimate_curves(estimates, variable, years, numbers)
+        if variable != OVERALL and not any(v is not None for c in curves for v in c.estimate):
+            # A chart of empty panels says nothing: say why there is none instead.
+            blocks.append(Paragraph(all_hidden_sentence(what, symbol)))
+            continue
         if variable != OVERALL:
             curves = overall + curves
         fig = recurrence_curves(
