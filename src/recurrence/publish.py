@@ -199,7 +199,11 @@ COUNT_HEADERS = [SHEET_COLUMNS[c] for c in ("children", "live_births")]
 
 
 def _sheet_frame(published: pl.DataFrame, *, symbol: str) -> pd.DataFrame:
-    """Numbers stay numbers (rates rounded to one decimal place); hidden cells hold ``symbol``."""
+    """Numbers stay numbers (rates rounded to one decimal place); hidden cells hold ``symbol``.
+
+    The area-name column is left out when every name only repeats its code (the contract carries
+    no local-authority names).
+    """
     frame = published.with_columns(
         pl.col(c).round(RATE_DECIMALS) for c in ("rate_per_10000", "ci_lower", "ci_upper")
     ).with_columns(pl.col("live_births").cast(pl.Int64))
@@ -210,6 +214,8 @@ def _sheet_frame(published: pl.DataFrame, *, symbol: str) -> pd.DataFrame:
         out[header] = pd.Series(
             [symbol if v is None else v for v in values], dtype=object, index=out.index
         )
+    if frame.height and (frame["geography_name"] == frame["geography_code"]).all():
+        out = out.drop(columns=[SHEET_COLUMNS["geography_name"]])
     return out
 
 
@@ -241,12 +247,31 @@ def left_out_sheets(published: pl.DataFrame, config: Config) -> dict[str, str]:
     for name, band in (("Newborns", newborn), ("Infants", infant)):
         if areas.filter(pl.col("age_band") == band).is_empty():
             reasons[name] = no_rates
-    if published.filter(pl.col("geography_level") == "local_authority").is_empty():
+    authorities = published.filter(pl.col("geography_level") == "local_authority")
+    if authorities.is_empty():
         reasons["Local_authorities"] = (
             "no local-authority codes in this extract (or no rates at all), so local-authority "
             "rates are not published"
         )
+    elif authorities.filter(pl.col("children").is_not_null()).is_empty():
+        reasons["Local_authorities"] = (
+            "every local authority's count of children is hidden to protect confidentiality in "
+            f"every year, so a sheet would hold nothing but {config.disclosure.symbol}; "
+            f"{CSV_NAME} lists every authority and year"
+        )
     return reasons
+
+
+def local_authority_rows(published: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the spreadsheet's local-authority sheet: those whose count is published.
+
+    An authority-year whose count is hidden has nothing but its births to show; thousands of
+    such rows bury the few that have a rate. They stay in the CSV (as the symbol); the sheet's
+    subtitle says so.
+    """
+    return published.filter(
+        (pl.col("geography_level") == "local_authority") & pl.col("children").is_not_null()
+    )
 
 
 def write_spreadsheet(
@@ -286,7 +311,7 @@ def write_spreadsheet(
             "England and Wales, countries and regions",
         ),
         "Local_authorities": (
-            published.filter(~areas),
+            local_authority_rows(published),
             "Newborns and infants in care proceedings per 10,000 live births, local authorities",
         ),
     }
@@ -300,6 +325,14 @@ def write_spreadsheet(
             table_name=f"{name.lower()}_rates",
             title=title,
             subtitles=[
+                *(
+                    [
+                        "Only authorities and years whose count is published are listed; "
+                        f"{CSV_NAME} lists every one, with {symbol} where hidden"
+                    ]
+                    if name == "Local_authorities"
+                    else []
+                ),
                 f"Confidential values are shown as {symbol}$$suppression$$",
                 "Definitions of newborn and infant$$definitions$$",
                 "Years, and how children meet births$$years$$$$denominators$$",

@@ -491,3 +491,50 @@ def test_an_optional_table_not_supplied_has_no_counts():
     table = section.blocks[0]
     row = next(r for r in table.rows if r[0] == "live_births")
     assert row[1:] == ("(not supplied)", "-", "-", "-")
+
+
+# --- (f) the local-authority sheet is what an observatory would publish --------------------------
+
+
+def _sheet_strings(path: Path) -> tuple[list[str], dict[str, str]]:
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        names = re.findall(r'<sheet name="([^"]+)"', z.read("xl/workbook.xml").decode())
+        shared = re.findall(r"<t[^>]*>([^<]*)</t>", z.read("xl/sharedStrings.xml").decode())
+        sheets = {}
+        for i, name in enumerate(names, start=1):
+            xml = z.read(f"xl/worksheets/sheet{i}.xml").decode()
+            ids = [int(v) for v in re.findall(r'<c [^>]*t="s"[^>]*><v>(\d+)</v>', xml)]
+            sheets[name] = " | ".join(shared[k] for k in ids)
+    return names, sheets
+
+
+def test_local_authority_sheet_lists_published_rows_without_names_that_repeat_codes(tmp_path):
+    files = write_outputs(published_table(), tmp_path / "run", CONFIG)
+    _names, sheets = _sheet_strings(files.xlsx)
+    la = sheets["Local_authorities"]
+    assert "E06000001" in la  # its count is published
+    assert "E06000002" not in la  # all hidden: in the CSV only
+    assert "Area name" not in la  # the names only repeated the codes
+    assert "Area name" in sheets["Newborns"]
+    assert "lists every one" in la
+    csv_text = files.csv.read_text(encoding="utf-8")
+    assert "E06000002" in csv_text  # the CSV still lists every authority
+
+
+def test_a_local_authority_sheet_of_nothing_but_c_is_left_out_and_the_cover_says_why(tmp_path):
+    frame = published_table()
+    frame = frame.with_columns(
+        [
+            pl.when(pl.col("geography_level") == "local_authority")
+            .then(None)
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in ("children", "rate_per_10000", "ci_lower", "ci_upper")
+        ]
+    )
+    files = write_outputs(frame, tmp_path / "run", CONFIG)
+    names, sheets = _sheet_strings(files.xlsx)
+    assert "Local_authorities" not in names
+    assert "every local authority's count of children is hidden" in sheets["Cover"]
