@@ -538,3 +538,79 @@ def test_a_local_authority_sheet_of_nothing_but_c_is_left_out_and_the_cover_says
     names, sheets = _sheet_strings(files.xlsx)
     assert "Local_authorities" not in names
     assert "every local authority's count of children is hidden" in sheets["Cover"]
+
+
+# --- (g) a first run that guides -----------------------------------------------------------------
+
+
+def test_a_finished_run_says_where_the_report_spreadsheet_and_tables_are(tmp_path):
+    from pipelines.runner import finished_lines
+
+    folder = tmp_path / "reports" / "run-1"
+    folder.mkdir(parents=True)
+    for name in ("report.html", "report.pdf", "newborn_rates.xlsx", "newborn_rates.csv"):
+        (folder / name).write_text("x", encoding="utf-8")
+    lines = finished_lines("run-1", 54.5, folder)
+    assert lines[0] == "recurrence: run run-1 finished in 54.5 s"
+    text = "\n".join(lines)
+    assert f"report: {folder / 'report.html'}" in text
+    assert f"spreadsheet: {folder / 'newborn_rates.xlsx'}" in text
+    assert "newborn_rates.csv" in text
+    assert finished_lines("run-1", 1.0, tmp_path / "absent") == [
+        "recurrence: run run-1 finished in 1.0 s"
+    ]
+
+
+def test_a_failed_first_run_does_not_speak_of_a_previous_warehouse():
+    from pipelines.runner import failed_line
+
+    assert "previous warehouse" in failed_line("r", 1.0, had_warehouse=True)
+    first = failed_line("r", 1.0, had_warehouse=False)
+    assert "previous" not in first
+    assert "there was none before" in first
+
+
+def test_linkage_eval_on_a_missing_warehouse_is_one_line_not_a_traceback(tmp_path, capsys):
+    from recurrence.cli import main
+
+    code = main(
+        [
+            "linkage-eval",
+            "--warehouse",
+            str(tmp_path / "missing.duckdb"),
+            "--clerical-sample",
+            str(tmp_path / "x.csv"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert "no such warehouse file" in err
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_help_has_no_doubled_percent_and_every_option_has_help():
+    import argparse
+
+    from recurrence.cli import build_parser
+
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in subs.choices.items():
+        assert "%%" not in sub.format_help(), name
+        for action in sub._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help, f"{name} {action.option_strings[0]} has no help"
+
+
+def test_configuration_page_exists_and_is_current():
+    from recurrence.config_doc import configuration_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert page.read_text(encoding="utf-8") == configuration_markdown(), (
+        "docs/configuration.md is out of date: python -m recurrence.config_doc > "
+        "docs/configuration.md"
+    )
+    for section, values in CONFIG.as_dict().items():
+        for key in values:
+            assert f"`{section}.{key}`" in page.read_text(encoding="utf-8")
