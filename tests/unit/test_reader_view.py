@@ -614,3 +614,23 @@ def test_configuration_page_exists_and_is_current():
     for section, values in CONFIG.as_dict().items():
         for key in values:
             assert f"`{section}.{key}`" in page.read_text(encoding="utf-8")
+
+
+def test_about_1_in_n_only_when_it_is_about_right():
+    from recurrence.report.sections import one_in_n
+
+    assert one_in_n(0.191, 0.177, 0.207) == 5
+    assert one_in_n(0.286, 0.26, 0.31) is None  # not "about 1 in 4" (25%) nor 1 in 3 (33%)
+    assert one_in_n(0.34, 0.30, 0.38) == 3
+
+
+def test_key_figures_say_most_returns_come_early_with_one_colon():
+    from recurrence.report.sections import key_figures
+    from tests.unit.test_report_parts import _rates
+
+    section = key_figures(
+        _inputs(published__recurrence_estimates=_estimates(), published__newborn_rates=_rates(44.4))
+    )
+    items = [i for b in section.blocks for i in getattr(b, "items", ())]
+    early = next(i for i in items if i.startswith("Most returns come early"))
+    assert early.count(":") == 1, early

@@ -92,12 +92,17 @@ def _primary(estimates: pl.DataFrame) -> pl.DataFrame:
     return estimates.filter(pl.col("method") == method)
 
 
+#: "About 1 in N" is said only when 1/N is within this share of the estimate (19.1%: 1 in 5).
+ONE_IN_N_TOLERANCE = 0.1
+
+
 def one_in_n(estimate: float, lower: float, upper: float) -> int | None:
     """N for "about 1 in N", or None when the interval does not support one whole N.
 
-    N is 1/estimate rounded; the phrase is used only when 1/N lies inside the 95% interval and
-    the interval's ends round to N or its neighbours (so "1 in 4" is never said of an
-    interval running from 1 in 3 to 1 in 6).
+    N is 1/estimate rounded; the phrase is used only when 1/N lies inside the 95% interval, the
+    interval's ends round to N or its neighbours (so "1 in 4" is never said of an interval
+    running from 1 in 3 to 1 in 6), and 1/N is within :data:`ONE_IN_N_TOLERANCE` of the
+    estimate (so 28.6% is never "about 1 in 4").
     """
     if not (0 < lower <= estimate <= upper < 1) or estimate <= 0:
         return None
@@ -106,6 +111,8 @@ def one_in_n(estimate: float, lower: float, upper: float) -> int | None:
         return None
     if abs(round(1 / upper) - n) > 1 or abs(round(1 / lower) - n) > 1:
         return None
+    if abs(estimate - 1 / n) > ONE_IN_N_TOLERANCE * estimate:
+        return None  # "about 1 in 4" of 28.6% is not about: say the percentage alone
     return n
 
 
@@ -194,8 +201,8 @@ def key_figures(inputs: ReportInputs) -> Section:
                 ESTIMATES, row_key(three, ESTIMATE_KEY), "estimate", three["estimate"], pct
             )
             items.append(
-                f"Most returns come early: {shown} of mothers had returned within {first} years: "
-                f"{numbers.constant(share, 'derived', lambda v, _: f'{v:.0%}')} of the returns "
+                f"Most returns come early: {shown} of mothers had returned within {first} years, "
+                f"so {numbers.constant(share, 'derived', lambda v, _: f'{v:.0%}')} of the returns "
                 f"seen within {years} years came in the first {first}."
             )
     items += _rate_key_figures(inputs)
