@@ -295,7 +295,8 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
             Paragraph(
                 "Linkage quality against known truth: no truth was available for this run, so the "
                 "precision and recall of linkage are not known. They can be measured on synthetic "
-                "data with `recurrence linkage-eval`, or estimated from a clerical review sample."
+                "data with the command 'recurrence linkage-eval', or estimated from a clerical "
+                "review sample."
             )
         )
     else:

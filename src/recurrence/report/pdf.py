@@ -76,8 +76,9 @@ def _banner(text: str, width: float) -> Flowable:
     return box
 
 
-#: Points per character of the table cells' font (Helvetica 7.5 pt averages about 4 pt).
-_CHAR_WIDTH = 4.3
+#: Points per character of the table cells' font (Helvetica 7.5 pt averages about 4 pt; the
+#: bold header and wide letters need more, so a margin).
+_CHAR_WIDTH = 4.8
 #: Left plus right padding of a table cell, in points.
 _PADDING = 12.0
 
