@@ -634,3 +634,16 @@ def test_key_figures_say_most_returns_come_early_with_one_colon():
     items = [i for b in section.blocks for i in getattr(b, "items", ())]
     early = next(i for i in items if i.startswith("Most returns come early"))
     assert early.count(":") == 1, early
+
+
+def test_the_pdf_is_dated_with_the_run_not_the_year_2000(tmp_path):
+    import os
+
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    report = build_report(_inputs(), [_title])
+    pdf = render_pdf(report, tmp_path / "report.pdf").read_bytes()
+    assert b"D:20260102030405" in pdf  # the run's time (created 2026-01-02 03:04:05 UTC)
+    assert b"D:2000" not in pdf
+    assert os.environ.get("SOURCE_DATE_EPOCH") == before  # left as it was
+    again = render_pdf(report, tmp_path / "again.pdf").read_bytes()
+    assert again == pdf  # reruns stay reproducible

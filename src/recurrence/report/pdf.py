@@ -6,7 +6,11 @@ PDF needs no browser or system package at run time. Figures are drawn at 150 dpi
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import io
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -164,6 +168,30 @@ def _flowables(report: Report, width: float) -> list[Flowable]:
     return story
 
 
+@contextlib.contextmanager
+def _creation_date(built: str | None) -> Iterator[None]:
+    """Stamp the PDF with the run's time, not reportlab's invariant 1 January 2000.
+
+    reportlab takes the date of an invariant document from ``SOURCE_DATE_EPOCH``; it is set
+    only while the document is built, so a rerun of the same run writes the same bytes.
+    """
+    if not built:
+        yield
+        return
+    when = dt.datetime.fromisoformat(built)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(when.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
 def render_pdf(report: Report, path: Path) -> Path:
     """Write the report as an A4 PDF to ``path``.
 
@@ -202,5 +230,6 @@ def render_pdf(report: Report, path: Path) -> Path:
         canvas.drawRightString(A4[0] - doc_.rightMargin, 0.9 * cm, f"Page {doc_.page}")
         canvas.restoreState()
 
-    doc.build(_flowables(report, doc.width), onFirstPage=footer, onLaterPages=footer)
+    with _creation_date(report.meta.get("built")):
+        doc.build(_flowables(report, doc.width), onFirstPage=footer, onLaterPages=footer)
     return path
