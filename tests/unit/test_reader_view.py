@@ -647,3 +647,20 @@ def test_the_pdf_is_dated_with_the_run_not_the_year_2000(tmp_path):
     assert os.environ.get("SOURCE_DATE_EPOCH") == before  # left as it was
     again = render_pdf(report, tmp_path / "again.pdf").read_bytes()
     assert again == pdf  # reruns stay reproducible
+
+
+def test_every_header_problem_is_reported_at_once_and_a_misspelt_column_is_named(tmp_path):
+    from recurrence.errors import ExtractError
+    from recurrence.ingest.read import _check_header
+
+    names = ["case_id", "case_id", "isue_date", "source_row", "Jane Smith 1984"]
+    with pytest.raises(ExtractError) as caught:
+        _check_header(tmp_path / "cases.csv", "cases", names)
+    message = str(caught.value)
+    assert "(1)" in message
+    assert "(2)" in message
+    assert "(3)" in message
+    assert "more than once" in message
+    assert "source_row" in message
+    assert "'isue_date' should be written exactly 'issue_date'" in message
+    assert "Jane Smith" not in message  # a name that may be data is still never shown
