@@ -12,6 +12,7 @@ check has passed; so ``reports/<run_id>/`` either does not exist or is complete.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 import warnings
@@ -275,7 +276,12 @@ def local_authority_rows(published: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_spreadsheet(
-    published: pl.DataFrame, folder: Path, config: Config, *, synthetic: bool = False
+    published: pl.DataFrame,
+    folder: Path,
+    config: Config,
+    *,
+    synthetic: bool = False,
+    released: dt.date | None = None,
 ) -> Path:
     """Write ``newborn_rates.xlsx`` with gptables: cover, contents, notes, one table per sheet.
 
@@ -290,6 +296,8 @@ def write_spreadsheet(
     synthetic
         The extract is synthetic (:func:`recurrence.ingest.extract.extract_is_synthetic`): the
         cover says so first, and the cover's title says so too.
+    released
+        The release date written on the cover (default: today, UTC).
 
     Returns
     -------
@@ -297,6 +305,7 @@ def write_spreadsheet(
         The file written.
     """
     symbol = config.disclosure.symbol
+    release_date = released or dt.datetime.now(dt.UTC).date()
     newborn, infant = age_bands(config.rates)
     areas = pl.col("geography_level") != "local_authority"
     tables = {
@@ -362,11 +371,16 @@ def write_spreadsheet(
         ],
         about=[
             "Produced by the recurrence pipeline from pseudonymised extracts.",
+            f"Released {release_date:%d %B %Y}.",
             f"Suppressed values are shown as {symbol}; see the Notes sheet.",
             f"Tables: {', '.join(sheets) or 'none'} (one table per sheet).",
             *(f"{name} is left out: {why}." for name, why in left_out.items()),
         ],
-        contact=["The analysis team that ran this release."],
+        contact=[
+            config.publication.contact.strip()
+            or "No contact was set for this release (set publication.contact in the "
+            "configuration, see docs/configuration.md)."
+        ],
     )
     if not sheets:
         # gptables needs one table; an empty workbook would say nothing, so say why in a table.

@@ -664,3 +664,21 @@ def test_every_header_problem_is_reported_at_once_and_a_misspelt_column_is_named
     assert "source_row" in message
     assert "'isue_date' should be written exactly 'issue_date'" in message
     assert "Jane Smith" not in message  # a name that may be data is still never shown
+
+
+def test_spreadsheet_cover_has_the_configured_contact_and_a_release_date(tmp_path):
+    import dataclasses
+
+    from recurrence.config import PublicationConfig
+
+    config = dataclasses.replace(
+        CONFIG, publication=PublicationConfig(contact="Observatory team, stats@example.org")
+    )
+    files = write_outputs(published_table(), tmp_path / "a", config)
+    _names, sheets = _sheet_strings(files.xlsx)
+    assert "Observatory team, stats@example.org" in sheets["Cover"]
+    assert "The analysis team that ran this release" not in sheets["Cover"]
+    assert "Released " in sheets["Cover"]
+    files = write_outputs(published_table(), tmp_path / "b", CONFIG)
+    _names, sheets = _sheet_strings(files.xlsx)
+    assert "No contact was set for this release" in sheets["Cover"]
