@@ -682,3 +682,29 @@ def test_spreadsheet_cover_has_the_configured_contact_and_a_release_date(tmp_pat
     files = write_outputs(published_table(), tmp_path / "b", CONFIG)
     _names, sheets = _sheet_strings(files.xlsx)
     assert "No contact was set for this release" in sheets["Cover"]
+
+
+def test_provenance_gives_no_row_count_for_a_table_not_supplied():
+    from recurrence.report.about_sections import provenance_section
+
+    inputs = _inputs(
+        audit__extract_files=pl.DataFrame(
+            {
+                "table_name": ["cases", "live_births"],
+                "file_name": ["cases.csv", None],
+                "sha256": ["ab12", None],
+            }
+        ),
+        audit__ingest_accounting=pl.DataFrame(
+            {
+                "table_name": ["cases", "live_births"],
+                "source_file": ["cases.csv", "live_births.csv"],
+                "rows_read": [4758, 0],
+                "rows_loaded": [4758, 0],
+                "rows_quarantined": [0, 0],
+            }
+        ),
+    )
+    files = next(b for b in provenance_section(inputs).blocks if b.caption == "Input files")
+    row = next(r for r in files.rows if r[0] == "live_births")
+    assert row[1:] == ("(not supplied)", "-", "-")

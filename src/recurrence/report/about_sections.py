@@ -574,15 +574,18 @@ def provenance_section(inputs: ReportInputs) -> Section:
                 tuple(
                     (
                         numbers.text(r["table_name"]),
-                        numbers.text(r["file_name"] or "(not supplied)"),
-                        numbers.cell(
+                        numbers.text(r["file_name"] or NOT_SUPPLIED),
+                        # A table not supplied has no rows read, not zero rows: as in Data.
+                        "-"
+                        if r["file_name"] is None
+                        else numbers.cell(
                             ACCOUNTING,
                             {"table_name": r["table_name"]},
                             "rows_read",
                             loaded.get(r["table_name"]),
                             count,
                         ),
-                        numbers.text(r["sha256"] or ""),
+                        numbers.text(r["sha256"] or "-"),
                     )
                     for r in files.iter_rows(named=True)
                 ),
