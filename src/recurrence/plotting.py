@@ -436,18 +436,20 @@ def _curves_panels(
     tops = [_values(c.upper) for c in curves] + [_values(c.estimate) for c in curves]
     top = max((float(np.nanmax(t)) for t in tops if np.isfinite(t).any()), default=0.0)
     axes[0, 0].set_ylim(0, max(top * 100 * 1.05, 1.0))
-    if handles:
-        fig.legend(
-            handles,
-            [
-                "The group's chance of return (shading: 95% confidence interval)",
-                f"{reference.label}, for comparison",
-            ],
-            loc="outside upper center",
-            ncols=2,
-            frameon=False,
-            fontsize=8,
+    names = [
+        "The group's chance of return\n(shading: 95% confidence interval)",
+        f"{reference.label}, for comparison",
+    ]
+    spare = [ax for k, ax in enumerate(axes.flat) if k >= len(groups)]
+    if handles and spare:
+        # The legend takes a spare panel: above the panels it would run into the title.
+        spare[0].legend(handles, names, loc="center", frameon=False, fontsize=8)
+    elif handles:
+        key = (
+            f"Dashed grey line: {reference.label}, for comparison; shading: 95% confidence "
+            "interval."
         )
+        note = f"{note} {key}" if note else key
     fig.suptitle(title)
     fig.supxlabel(xlabel + (f"\n{note}" if note else ""), fontsize=9)
     fig.supylabel("Mothers who have returned to court (%)", fontsize=9)

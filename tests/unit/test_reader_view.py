@@ -239,9 +239,12 @@ def test_panels_name_the_dashed_line_and_say_why_a_panel_is_empty():
     from recurrence.plotting import recurrence_curves
 
     fig = _draw(recurrence_curves(_groups(5, hidden=2), title="t"))
-    legend = fig.legends[0]
-    labels = [t.get_text() for t in legend.get_texts()]
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + list(fig.legends)
+    labels = [t.get_text() for legend in legends for t in legend.get_texts()]
     assert any("All mothers, for comparison" in label for label in labels)
+    # With no spare panel, the caption under the panels names the dashed line instead.
+    full = _draw(recurrence_curves(_groups(6), title="t"))
+    assert "Dashed grey line: All mothers, for comparison" in full._supxlabel.get_text()
     empty = next(ax for ax in fig.axes if ax.get_title() == "Age unknown")
     assert not empty.get_lines()  # no reference line alone in an empty panel
     assert any("Every value hidden" in t.get_text() for t in empty.texts)
