@@ -30,7 +30,7 @@ from recurrence.config import (
 )
 from recurrence.errors import EXIT_CHECK, EXIT_INTERNAL, EXIT_OK, exit_code_by_name
 from recurrence.paths import PROJECT_ROOT
-from recurrence.safety import ensure_not_locked, private_umask
+from recurrence.safety import ensure_not_locked, private_umask, released_folder
 
 
 def _prepare_dagster_home(config: Config) -> Path:
@@ -143,6 +143,7 @@ def run_pipeline(
     started = time.monotonic()
     target = config.paths.warehouse.resolve()
     ensure_not_locked(target)  # a busy warehouse: one line and exit 5, before a run is recorded
+    had_warehouse = target.exists()
     with dg.DagsterInstance.get() as instance:
         if not quiet:
             print(f"recurrence: running on {config.paths.extract} -> {target}", flush=True)
@@ -152,10 +153,54 @@ def run_pipeline(
             raise_on_error=False,
             asset_selection=list(selection) if selection else None,
         )
-        return _report(result, time.monotonic() - started, target)
+        return _report(
+            result,
+            time.monotonic() - started,
+            target,
+            reports=config.paths.reports.resolve(),
+            had_warehouse=had_warehouse,
+        )
 
 
-def _report(result: Any, elapsed: float, target: Path) -> int:
+#: The released files a first-time user looks for, in the order they are named.
+RELEASED_FILES: tuple[tuple[str, str], ...] = (
+    ("report", "report.html"),
+    ("report (PDF)", "report.pdf"),
+    ("spreadsheet", "newborn_rates.xlsx"),
+)
+
+
+def finished_lines(run_id: str, elapsed: float, folder: Path | None) -> list[str]:
+    """What a successful run prints last: that it finished, and where its outputs are."""
+    lines = [f"recurrence: run {run_id} finished in {elapsed:.1f} s"]
+    if folder is None or not folder.is_dir():
+        return lines
+    for what, name in RELEASED_FILES:
+        if (folder / name).is_file():
+            lines.append(f"  {what}: {folder / name}")
+    tables = sorted(p.name for p in folder.glob("*.csv"))
+    if tables:
+        lines.append(f"  tables (CSV): {', '.join(tables)} in {folder}")
+    return lines
+
+
+def failed_line(run_id: str, elapsed: float, had_warehouse: bool) -> str:
+    """What a failed run prints: true to the state (no 'previous warehouse' if there was none)."""
+    if had_warehouse:
+        state = "the previous warehouse and release are unchanged."
+    else:
+        state = "no warehouse or release was written (there was none before this run)."
+    return f"recurrence: run {run_id} FAILED in {elapsed:.1f} s; {state}"
+
+
+def _report(
+    result: Any,
+    elapsed: float,
+    target: Path,
+    *,
+    reports: Path | None = None,
+    had_warehouse: bool = True,
+) -> int:
     """Print failures and the outcome; the last line is what to do. Returns the exit status."""
     import dagster as dg
 
@@ -210,13 +255,11 @@ def _report(result: Any, elapsed: float, target: Path) -> int:
                 print(f"  FAILED {step}: internal error ({kind})", file=sys.stderr)
                 failures.append((EXIT_INTERNAL, _bug(result.run_id, step, data.error, log)))
     if result.success and not failures:
-        print(f"recurrence: run {result.run_id} finished in {elapsed:.1f} s", flush=True)
+        folder = released_folder(reports, result.run_id) if reports is not None else None
+        for line in finished_lines(result.run_id, elapsed, folder):
+            print(line, flush=True)
         return EXIT_OK
-    print(
-        f"recurrence: run {result.run_id} FAILED in {elapsed:.1f} s; the previous warehouse "
-        "and release are unchanged.",
-        file=sys.stderr,
-    )
+    print(failed_line(result.run_id, elapsed, had_warehouse), file=sys.stderr)
     code, message = failures[0] if failures else (EXIT_INTERNAL, "the run failed; see its log.")
     print(f"recurrence: {message}", file=sys.stderr, flush=True)
     return code

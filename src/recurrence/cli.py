@@ -81,6 +81,12 @@ def _cmd_linkage_eval(args: argparse.Namespace) -> int:
 
     if not args.truth and not args.clerical_sample:
         raise ConfigError("Give --truth DIR (synthetic data), --clerical-sample FILE, or both.")
+    if not Path(args.warehouse).is_file():
+        # Opened read-only, a missing file would end in a raw FileNotFoundError traceback.
+        raise ConfigError(
+            f"--warehouse {args.warehouse}: no such warehouse file. Give the DuckDB file a run "
+            "wrote (paths.warehouse, by default warehouse/recurrence.duckdb)."
+        )
     if args.truth:
         result = evaluate_linkage(Path(args.warehouse), Path(args.truth))
         print(result.describe())
@@ -118,7 +124,9 @@ def _cmd_compare_periods(args: argparse.Namespace) -> int:
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="TOML file of settings (see docs/configuration.md)")
+    parser.add_argument(
+        "--config", help="TOML file of settings (every setting: docs/configuration.md)"
+    )
     parser.add_argument(
         "--set",
         action="append",
@@ -152,15 +160,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     ui = sub.add_parser("ui", help="start the Dagster UI on localhost")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    ui.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
     _add_config_options(ui)
     ui.set_defaults(func=_cmd_ui)
 
     synth = sub.add_parser("synth", help="write a synthetic extract with ground truth")
     synth.add_argument("--out", required=True, help="folder to write the extract into")
-    synth.add_argument("--scale", choices=["sample", "national"], default="sample")
-    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument(
+        "--scale",
+        choices=["sample", "national"],
+        default="sample",
+        help="sample: a small extract that runs in about a minute; national: England and Wales "
+        "volumes (default: sample)",
+    )
+    synth.add_argument(
+        "--seed", type=int, default=1, help="random seed; the same seed writes the same extract"
+    )
     synth.add_argument(
         "--format",
         choices=["csv", "parquet", "mixed"],
@@ -219,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare the share of concluded care proceedings ending at home or with "
         "family (rather than removal) in one area, issued before and after a change of "
         "practice: all families, and split by whether the mother had an earlier set ending in "
-        "removal. Reports both proportions, the difference (after - before) with Newcombe's 95%% "
+        "removal. Reports both proportions, the difference (after - before) with Newcombe's 95% "
         "interval, and Fisher's exact test. Reads analysis.case_outcomes of a built warehouse. "
         "The printed table is NOT disclosure-controlled (exact counts, no identifiers) and is "
         "for analysts inside the secure environment; --out writes a CSV with counts under "

@@ -124,6 +124,13 @@ class InboxConfig:
 
 
 @dataclass(frozen=True)
+class PublicationConfig:
+    """What the released spreadsheet says about who published it."""
+
+    contact: str
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one run."""
 
@@ -136,6 +143,7 @@ class Config:
     disclosure: DisclosureConfig
     outcomes: OutcomesConfig
     inbox: InboxConfig
+    publication: PublicationConfig
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Return the configuration as plain TOML-compatible values, for provenance records."""
@@ -156,6 +164,7 @@ _SECTIONS: dict[str, type] = {
     "disclosure": DisclosureConfig,
     "outcomes": OutcomesConfig,
     "inbox": InboxConfig,
+    "publication": PublicationConfig,
 }
 
 OUTCOME_CLASSES = ("removal", "home_or_family")

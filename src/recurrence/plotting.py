@@ -6,6 +6,8 @@ title and axis labels are written for a non-specialist reader.
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +15,7 @@ import numpy as np
 import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, Locator, NullFormatter
 
 from recurrence.rates.intervals import funnel_limits
 
@@ -31,6 +34,12 @@ def _style(i: int) -> dict[str, object]:
     }
 
 
+#: Geography levels drawn as highlighted series (named, with intervals) in a trend chart.
+HIGHLIGHT_LEVELS = ("england_and_wales", "country")
+#: At most this many highlighted series in a trend chart; the rest are thin unnamed lines.
+MAX_HIGHLIGHTED = 4
+
+
 def rates_over_time(
     table: pl.DataFrame,
     *,
@@ -38,18 +47,30 @@ def rates_over_time(
     ylabel: str = "Children per 10,000 live births",
     xlabel: str = "Year",
     note: str | None = "Gaps are values hidden to protect confidentiality.",
+    highlight: Sequence[str] | None = None,
 ) -> Figure:
     """Line chart of a rate by area over time; hidden (suppressed) values leave gaps.
+
+    At most :data:`MAX_HIGHLIGHTED` areas are highlighted: drawn in black and greys with
+    markers, named in the legend and, when the table has ``ci_lower`` and ``ci_upper``, shaded
+    with their 95% confidence interval. Other areas are thin light-grey lines with no legend
+    entry (the note says what they are). An area with no published value at all is not drawn
+    and has no legend entry; the note names it.
 
     Parameters
     ----------
     table
         Columns ``geography_name``, ``year`` and ``rate_per_10000`` (null where suppressed), one
-        row per area and year, years sortable as text.
+        row per area and year, years sortable as text; optional ``ci_lower``, ``ci_upper`` and
+        ``geography_level``.
     title, ylabel, xlabel
         Plain-English labels.
     note
         Footnote under the chart (``None`` for none).
+    highlight
+        Names of the areas to highlight; by default the areas at the levels in
+        :data:`HIGHLIGHT_LEVELS` (England and Wales and the countries) when the table says
+        levels, otherwise the first :data:`MAX_HIGHLIGHTED`.
 
     Returns
     -------
@@ -60,21 +81,53 @@ def rates_over_time(
     ax = fig.add_subplot()
     years = sorted(table["year"].unique().to_list())
     x = np.arange(len(years))
-    for i, (name,) in enumerate(
-        table.select("geography_name").unique(maintain_order=True).iter_rows()
-    ):
+    names = [n for (n,) in table.select("geography_name").unique(maintain_order=True).iter_rows()]
+    if highlight is None:
+        if "geography_level" in table.columns:
+            levels = table.filter(pl.col("geography_level").is_in(HIGHLIGHT_LEVELS))
+            highlight = levels["geography_name"].unique(maintain_order=True).to_list()
+        else:
+            highlight = names
+    highlight = [n for n in highlight if n in names][:MAX_HIGHLIGHTED]
+    has_ci = {"ci_lower", "ci_upper"} <= set(table.columns)
+
+    def series(name: str, column: str) -> np.ndarray:
         rows = table.filter(pl.col("geography_name") == name)
-        by_year = dict(zip(rows["year"].to_list(), rows["rate_per_10000"].to_list(), strict=True))
-        y = np.array([np.nan if by_year.get(v) is None else by_year[v] for v in years], float)
-        ax.plot(x, y, label=name, **_style(i))
+        by_year = dict(zip(rows["year"].to_list(), rows[column].to_list(), strict=True))
+        return np.array([np.nan if by_year.get(v) is None else by_year[v] for v in years], float)
+
+    empty, others = [], 0
+    for name in names:
+        y = series(name, "rate_per_10000")
+        if not np.isfinite(y).any():
+            empty.append(name)
+        elif name not in highlight:
+            ax.plot(x, y, color="0.75", linewidth=0.8, zorder=1)
+            others += 1
+    for i, name in enumerate(n for n in highlight if n not in empty):
+        style = _style(i)
+        y = series(name, "rate_per_10000")
+        ax.plot(x, y, label=name, zorder=3, **style)
+        if has_ci:
+            lo, hi = series(name, "ci_lower"), series(name, "ci_upper")
+            ax.fill_between(x, lo, hi, color=str(style["color"]), alpha=0.15, linewidth=0)
+    notes = [note] if note else []
+    if has_ci and highlight:
+        notes.append("Shading: 95% confidence interval of each named area.")
+    if others:
+        notes.append("Thin grey lines: the other areas (regions), named in the tables.")
+    if empty:
+        notes.append(f"No published value, so not drawn: {', '.join(empty)}.")
+    notes = [textwrap.fill(n, 110) for n in notes]
     ax.set_xticks(x, years, rotation=45, ha="right")
     # The footnote goes under the axis label so the layout engine makes room for it.
-    ax.set_xlabel(f"{xlabel}\n\n{note}" if note else xlabel)
+    ax.set_xlabel(f"{xlabel}\n\n" + "\n".join(notes) if notes else xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="0.85")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     return fig
 
 
@@ -245,11 +298,41 @@ def recurrence_curves(
     return _curves_panels(curves, title=title, xlabel=horizon_label, symbol=symbol, note=note)
 
 
+#: Steps of a percentage axis: whole or half percentages, never 2.5 (shown rounded as 2%, 5%, 8%).
+PERCENT_STEPS: tuple[float, ...] = (0.5, 1, 2, 5, 10, 20, 25, 50)
+
+
+class PercentLocator(Locator):
+    """Ticks of a percentage axis at a step of :data:`PERCENT_STEPS`, at most ``most`` ticks."""
+
+    def __init__(self, most: int = 8) -> None:
+        self.most = most
+
+    def __call__(self) -> Sequence[float]:
+        """The ticks of the axis's current view."""
+        lo, hi = self.axis.get_view_interval()
+        return self.tick_values(lo, hi)
+
+    def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
+        """Ticks from ``vmin`` to ``vmax`` at the smallest step giving at most ``most``."""
+        vmin, vmax = min(vmin, vmax), max(vmin, vmax)
+        span = max(vmax - vmin, 1e-9)
+        step = next((s for s in PERCENT_STEPS if span / s <= self.most), PERCENT_STEPS[-1])
+        first = math.ceil(vmin / step - 1e-9) * step
+        return [round(v, 6) for v in np.arange(first, vmax + step * 1e-6, step)]
+
+
+def percent_label(value: float, _pos: object = None) -> str:
+    """A percentage tick: ``5%`` for a whole number, ``2.5%`` for a half."""
+    return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
+
+
 def _curve_axes(ax: Axes, years: Sequence[int], xlabel: str | None) -> None:
     ax.set_xlim(0, max(years, default=1) + 0.3)
     ax.set_xticks([0, *years])
     ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0f}%")
+    ax.yaxis.set_major_locator(PercentLocator())
+    ax.yaxis.set_major_formatter(percent_label)
     ax.grid(axis="y", color="0.85")
     if xlabel:
         ax.set_xlabel(xlabel)
@@ -262,13 +345,19 @@ def _curves_one_chart(
     fig = Figure(figsize=(9, 5.2 + 0.28 * rows), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.5 + 0.35 * rows])
     ax = fig.add_subplot(grid[0])
+    blank = [c.label for c in curves if not _has_values(c)]
     for i, curve in enumerate(curves):
-        _draw_curve(ax, curve, i)
+        if _has_values(curve):  # a curve with every value hidden has no line and no legend entry
+            _draw_curve(ax, curve, i)
+    if blank:
+        hidden = f"Not drawn, every value hidden ({symbol}): {', '.join(blank)}."
+        note = f"{note} {hidden}" if note else hidden
     years = curves[0].years if curves else ()
     _curve_axes(ax, years, xlabel)
     ax.set_ylabel("Mothers who have returned to court (%)")
     ax.set_title(title)
-    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", frameon=False, fontsize=9)
     table = fig.add_subplot(grid[1], sharex=ax)
     table.set_ylim(rows - 0.5, -1.2)
     table.text(0, -1, "Mothers still followed up:", fontsize=8, ha="left", va="center")
@@ -278,8 +367,13 @@ def _curves_one_chart(
             table.text(x, r, _at_risk_text(value, symbol), fontsize=8, ha="center", va="center")
     table.axis("off")
     if note:
-        table.set_title(note, fontsize=8, loc="left", y=-0.6 - 0.1 * rows)
+        table.set_title(textwrap.fill(note, 120), fontsize=8, loc="left", y=-0.6 - 0.1 * rows)
     return fig
+
+
+def _has_values(curve: Curve) -> bool:
+    """Whether any estimate of the curve is published (not every value hidden)."""
+    return any(v is not None for v in curve.estimate)
 
 
 def _curves_panels(
@@ -290,30 +384,46 @@ def _curves_panels(
     nrows = -(-len(groups) // ncols)
     fig = Figure(figsize=(10, 2.9 * nrows + 0.8), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    handles: list = []
     for k, ax in enumerate(axes.flat):
         if k >= len(groups):
             ax.axis("off")
             continue
         curve = groups[k]
-        ref = Curve(f"{reference.label} (dashed)", **_shape(reference))
-        ax.plot(
-            [0, *ref.years],
-            np.concatenate([[0.0], _values(ref.estimate)]) * 100,
-            color="0.55",
-            linestyle="--",
-            linewidth=1,
-        )
-        _draw_curve(ax, curve, 0)
         _curve_axes(ax, curve.years, None)
         ax.set_title(curve.label, fontsize=9)
+        if _has_values(curve):
+            (ref_line,) = ax.plot(
+                [0, *reference.years],
+                np.concatenate([[0.0], _values(reference.estimate)]) * 100,
+                color="0.55",
+                linestyle="--",
+                linewidth=1,
+            )
+            _draw_curve(ax, curve, 0)
+            if not handles:
+                handles = [ax.get_lines()[1], ref_line]
+        else:
+            # Say why the panel is empty rather than draw a panel with nothing of its own.
+            ax.text(
+                0.5,
+                0.5,
+                f"Every value hidden ({symbol}):\ntoo few mothers",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="0.3",
+            )
         # Numbers at risk are text of their own, never tick labels (the report audit reads
-        # figure text but skips tick labels, which are an axis scale).
+        # figure text but skips tick labels, which are an axis scale). The label has a line
+        # of its own so it never runs into the first number.
         under = ax.get_xaxis_transform()
-        ax.text(0, -0.22, "at risk:", transform=under, fontsize=7, ha="left", va="top")
+        ax.text(0, -0.2, "Mothers at risk:", transform=under, fontsize=7, ha="left", va="top")
         for x, n in zip(curve.years, curve.at_risk, strict=True):
             ax.text(
                 x,
-                -0.22,
+                -0.32,
                 _at_risk_text(n, symbol),
                 transform=under,
                 fontsize=7,
@@ -326,20 +436,28 @@ def _curves_panels(
     tops = [_values(c.upper) for c in curves] + [_values(c.estimate) for c in curves]
     top = max((float(np.nanmax(t)) for t in tops if np.isfinite(t).any()), default=0.0)
     axes[0, 0].set_ylim(0, max(top * 100 * 1.05, 1.0))
+    names = [
+        "The group's chance of return\n(shading: 95% confidence interval)",
+        f"{reference.label}, for comparison",
+    ]
+    spare = [ax for k, ax in enumerate(axes.flat) if k >= len(groups)]
+    if handles and spare:
+        # The legend takes a spare panel: above the panels it would run into the title.
+        spare[0].legend(handles, names, loc="center", frameon=False, fontsize=8)
+    elif handles:
+        key = (
+            f"Dashed grey line: {reference.label}, for comparison; shading: 95% confidence "
+            "interval."
+        )
+        note = f"{note} {key}" if note else key
     fig.suptitle(title)
     fig.supxlabel(xlabel + (f"\n{note}" if note else ""), fontsize=9)
     fig.supylabel("Mothers who have returned to court (%)", fontsize=9)
     return fig
 
 
-def _shape(curve: Curve) -> dict[str, tuple]:
-    return {
-        "years": curve.years,
-        "estimate": curve.estimate,
-        "lower": curve.lower,
-        "upper": curve.upper,
-        "at_risk": curve.at_risk,
-    }
+#: Ticks of a hazard-ratio axis (log scale), written as plain numbers.
+RATIO_TICKS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20)
 
 
 def forest_plot(
@@ -401,9 +519,13 @@ def forest_plot(
         if hidden and not heading:
             ax.text(1.0, yi, f" {symbol} (hidden: too few mothers)", fontsize=7, va="center")
     ax.set_ylim(n - 0.5, -0.5)
+    # Plain numbers at fixed ratios: matplotlib's log axis would label minor ticks "6 × 10⁻¹".
+    left, right = ax.get_xlim()
+    ax.xaxis.set_major_locator(FixedLocator([t for t in RATIO_TICKS if left <= t <= right]))
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(
-        "Hazard ratio (log scale): above 1 = returns sooner or more often than the reference group"
+        "Hazard ratio (log scale)\nabove 1: returns sooner or more often than the reference group"
     )
     ax.set_title(title)
     ax.grid(axis="x", color="0.9")

@@ -12,6 +12,7 @@ check has passed; so ``reports/<run_id>/`` either does not exist or is complete.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 import warnings
@@ -25,6 +26,7 @@ from matplotlib.figure import Figure
 
 from recurrence.config import Config
 from recurrence.disclosure import mark
+from recurrence.ingest.extract import SYNTHETIC_BANNER
 from recurrence.plotting import funnel_plot, rates_over_time
 from recurrence.rates.newborns import ENGLAND_AND_WALES, PUBLISHED_COLUMNS, age_bands
 from recurrence.safety import released_folder as released_folder  # re-exported for stages
@@ -198,7 +200,11 @@ COUNT_HEADERS = [SHEET_COLUMNS[c] for c in ("children", "live_births")]
 
 
 def _sheet_frame(published: pl.DataFrame, *, symbol: str) -> pd.DataFrame:
-    """Numbers stay numbers (rates rounded to one decimal place); hidden cells hold ``symbol``."""
+    """Numbers stay numbers (rates rounded to one decimal place); hidden cells hold ``symbol``.
+
+    The area-name column is left out when every name only repeats its code (the contract carries
+    no local-authority names).
+    """
     frame = published.with_columns(
         pl.col(c).round(RATE_DECIMALS) for c in ("rate_per_10000", "ci_lower", "ci_upper")
     ).with_columns(pl.col("live_births").cast(pl.Int64))
@@ -209,6 +215,8 @@ def _sheet_frame(published: pl.DataFrame, *, symbol: str) -> pd.DataFrame:
         out[header] = pd.Series(
             [symbol if v is None else v for v in values], dtype=object, index=out.index
         )
+    if frame.height and (frame["geography_name"] == frame["geography_code"]).all():
+        out = out.drop(columns=[SHEET_COLUMNS["geography_name"]])
     return out
 
 
@@ -240,15 +248,41 @@ def left_out_sheets(published: pl.DataFrame, config: Config) -> dict[str, str]:
     for name, band in (("Newborns", newborn), ("Infants", infant)):
         if areas.filter(pl.col("age_band") == band).is_empty():
             reasons[name] = no_rates
-    if published.filter(pl.col("geography_level") == "local_authority").is_empty():
+    authorities = published.filter(pl.col("geography_level") == "local_authority")
+    if authorities.is_empty():
         reasons["Local_authorities"] = (
             "no local-authority codes in this extract (or no rates at all), so local-authority "
             "rates are not published"
         )
+    elif authorities.filter(pl.col("children").is_not_null()).is_empty():
+        reasons["Local_authorities"] = (
+            "every local authority's count of children is hidden to protect confidentiality in "
+            f"every year, so a sheet would hold nothing but {config.disclosure.symbol}; "
+            f"{CSV_NAME} lists every authority and year"
+        )
     return reasons
 
 
-def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> Path:
+def local_authority_rows(published: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the spreadsheet's local-authority sheet: those whose count is published.
+
+    An authority-year whose count is hidden has nothing but its births to show; thousands of
+    such rows bury the few that have a rate. They stay in the CSV (as the symbol); the sheet's
+    subtitle says so.
+    """
+    return published.filter(
+        (pl.col("geography_level") == "local_authority") & pl.col("children").is_not_null()
+    )
+
+
+def write_spreadsheet(
+    published: pl.DataFrame,
+    folder: Path,
+    config: Config,
+    *,
+    synthetic: bool = False,
+    released: dt.date | None = None,
+) -> Path:
     """Write ``newborn_rates.xlsx`` with gptables: cover, contents, notes, one table per sheet.
 
     Parameters
@@ -259,6 +293,11 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
         The run's report folder.
     config
         The run's configuration (definitions and disclosure rules are stated in the notes).
+    synthetic
+        The extract is synthetic (:func:`recurrence.ingest.extract.extract_is_synthetic`): the
+        cover says so first, and the cover's title says so too.
+    released
+        The release date written on the cover (default: today, UTC).
 
     Returns
     -------
@@ -266,6 +305,7 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
         The file written.
     """
     symbol = config.disclosure.symbol
+    release_date = released or dt.datetime.now(dt.UTC).date()
     newborn, infant = age_bands(config.rates)
     areas = pl.col("geography_level") != "local_authority"
     tables = {
@@ -280,7 +320,7 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
             "England and Wales, countries and regions",
         ),
         "Local_authorities": (
-            published.filter(~areas),
+            local_authority_rows(published),
             "Newborns and infants in care proceedings per 10,000 live births, local authorities",
         ),
     }
@@ -294,6 +334,14 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
             table_name=f"{name.lower()}_rates",
             title=title,
             subtitles=[
+                *(
+                    [
+                        "Only authorities and years whose count is published are listed; "
+                        f"{CSV_NAME} lists every one, with {symbol} where hidden"
+                    ]
+                    if name == "Local_authorities"
+                    else []
+                ),
                 f"Confidential values are shown as {symbol}$$suppression$$",
                 "Definitions of newborn and infant$$definitions$$",
                 "Years, and how children meet births$$years$$$$denominators$$",
@@ -313,19 +361,26 @@ def write_spreadsheet(published: pl.DataFrame, folder: Path, config: Config) -> 
         {"Note reference": [n[0] for n in notes], "Note text": [n[1] for n in notes]}
     ).to_pandas()
     cover = gpt.Cover(
-        title="Newborns and infants in care proceedings per 10,000 live births",
+        title="Newborns and infants in care proceedings per 10,000 live births"
+        + (" (synthetic data)" if synthetic else ""),
         intro=[
+            *([SYNTHETIC_BANNER] if synthetic else []),
             "Children who are the subject of care proceedings in their first weeks or first year "
             "of life, per 10,000 live births, for England and Wales, countries, regions and "
             "local authorities.",
         ],
         about=[
             "Produced by the recurrence pipeline from pseudonymised extracts.",
+            f"Released {release_date:%d %B %Y}.",
             f"Suppressed values are shown as {symbol}; see the Notes sheet.",
             f"Tables: {', '.join(sheets) or 'none'} (one table per sheet).",
             *(f"{name} is left out: {why}." for name, why in left_out.items()),
         ],
-        contact=["The analysis team that ran this release."],
+        contact=[
+            config.publication.contact.strip()
+            or "No contact was set for this release (set publication.contact in the "
+            "configuration, see docs/configuration.md)."
+        ],
     )
     if not sheets:
         # gptables needs one table; an empty workbook would say nothing, so say why in a table.
@@ -381,7 +436,7 @@ def trend_figure(published: pl.DataFrame, config: Config) -> Figure:
     newborn, _ = age_bands(config.rates)
     data = published.filter(
         (pl.col("geography_level") != "local_authority") & (pl.col("age_band") == newborn)
-    ).select("geography_name", "year", "rate_per_10000")
+    ).select("geography_level", "geography_name", "year", "rate_per_10000", "ci_lower", "ci_upper")
     return rates_over_time(
         data,
         title=f"Newborns ({newborn} old) in care proceedings per 10,000 live births, by region",
@@ -433,7 +488,9 @@ def funnel_figure(published: pl.DataFrame, config: Config) -> Figure:
     )
 
 
-def write_outputs(published: pl.DataFrame, folder: Path, config: Config) -> PublishedFiles:
+def write_outputs(
+    published: pl.DataFrame, folder: Path, config: Config, *, synthetic: bool = False
+) -> PublishedFiles:
     """Write the CSV, the spreadsheet and the figures (PNG and SVG) into ``folder``.
 
     Parameters
@@ -444,6 +501,8 @@ def write_outputs(published: pl.DataFrame, folder: Path, config: Config) -> Publ
         ``reports/<run_id>``.
     config
         The run's configuration.
+    synthetic
+        The extract is synthetic: the spreadsheet's cover says so.
 
     Returns
     -------
@@ -452,7 +511,7 @@ def write_outputs(published: pl.DataFrame, folder: Path, config: Config) -> Publ
     """
     folder.mkdir(parents=True, exist_ok=True)
     csv = write_csv(published, folder, symbol=config.disclosure.symbol)
-    xlsx = write_spreadsheet(published, folder, config)
+    xlsx = write_spreadsheet(published, folder, config, synthetic=synthetic)
     figures = [
         *_save_figure(trend_figure(published, config), folder, TREND_NAME),
         *_save_figure(funnel_figure(published, config), folder, FUNNEL_NAME),

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext
 from pipelines.defs.ingest.assets import EXTRACT_INFO
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence.ingest.extract import extract_is_synthetic
 from recurrence.publish import released_folder, staging_folder, write_outputs
 from recurrence.rates import (
     build_live_births,
@@ -146,7 +147,8 @@ def newborn_rate_files(
     folder = staging_folder(config.paths.reports, context.run_id)
     with user_errors_as_failure(), recurrence.connect() as con:
         table = con.sql("select * from published.newborn_rates").pl()
-    files = write_outputs(table, folder, config)
+        synthetic = extract_is_synthetic(con.sql("select * from audit.extract_info").pl())
+    files = write_outputs(table, folder, config, synthetic=synthetic)
     return dg.MaterializeResult(
         metadata={
             "folder_when_released": dg.MetadataValue.path(

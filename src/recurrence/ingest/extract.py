@@ -14,6 +14,14 @@ from recurrence.contract import TABLES
 from recurrence.errors import ExtractError
 
 EXTRACT_TOML = "extract.toml"
+#: How ``recurrence synth`` begins the ``source`` of every extract it writes.
+SYNTHETIC_SOURCE_PREFIX = "recurrence synthetic generator"
+#: What the report, its PDF and the spreadsheet's cover say first when the extract is synthetic.
+SYNTHETIC_BANNER = (
+    "Synthetic data: these figures were made from a simulated extract for testing and "
+    "demonstration, not from records of real people. They are not statistics about England "
+    "and Wales and must not be quoted as such."
+)
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 
 
@@ -31,6 +39,10 @@ class ExtractInfo:
         Free text naming the data provider and extract.
     description
         Optional free text.
+    synthetic
+        True when the data are simulated, not records of real people: ``synthetic = true`` in
+        ``extract.toml``, or (when that key is absent) a ``source`` written by
+        ``recurrence synth``. Readers of the report and spreadsheet are told so.
     files
         Contract table name -> its file, or ``None`` for an absent optional table.
     formats
@@ -45,6 +57,7 @@ class ExtractInfo:
     extract_end_date: dt.date
     source: str
     description: str | None
+    synthetic: bool = False
     files: dict[str, Path | None] = field(default_factory=dict)
     formats: dict[str, str | None] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
@@ -174,6 +187,33 @@ def _end_date(value: object, toml_path: Path) -> dt.date:
     raise ExtractError(str(toml_path), "extract_end_date is not a valid date.", fix)
 
 
+def is_synthetic_source(source: str | None) -> bool:
+    """True when an extract's ``source`` is one ``recurrence synth`` writes.
+
+    >>> is_synthetic_source("recurrence synthetic generator v1.0.0, seed 1, scale sample")
+    True
+    >>> is_synthetic_source("HMCTS family court extract, March 2024")
+    False
+    """
+    return bool(source) and source.strip().lower().startswith(SYNTHETIC_SOURCE_PREFIX)
+
+
+def extract_is_synthetic(info: object) -> bool:
+    """Whether a run's ``audit.extract_info`` (a polars frame, one row) describes synthetic data.
+
+    Reads the ``synthetic`` column; a warehouse written before that column existed is judged by
+    its ``source`` (see :func:`is_synthetic_source`). An empty or missing table is not synthetic.
+    """
+    import polars as pl
+
+    if not isinstance(info, pl.DataFrame) or info.height == 0:
+        return False
+    row = info.row(0, named=True)
+    if row.get("synthetic") is not None:
+        return bool(row["synthetic"])
+    return is_synthetic_source(row.get("source"))
+
+
 def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractInfo:
     """Read ``extract.toml`` and find the file of every contract table.
 
@@ -243,6 +283,16 @@ def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractIn
             str(toml_path), "description must be text.", 'Write it as description = "...".'
         )
 
+    synthetic = meta.get("synthetic")
+    if synthetic is None:
+        synthetic = is_synthetic_source(source)
+    elif not isinstance(synthetic, bool):
+        raise ExtractError(
+            str(toml_path),
+            "synthetic must be true or false.",
+            "Write it as synthetic = true (simulated data) or synthetic = false (real records).",
+        )
+
     files: dict[str, Path | None] = {}
     formats: dict[str, str | None] = {}
     sha: dict[str, str] = {}
@@ -282,6 +332,7 @@ def read_extract_info(extract_dir: Path, *, checksums: bool = True) -> ExtractIn
         extract_end_date=end,
         source=source,
         description=description,
+        synthetic=synthetic,
         files=files,
         formats=formats,
         sha256=sha,
@@ -307,12 +358,14 @@ def record_extract_info(con: duckdb.DuckDBPyConnection, info: ExtractInfo) -> No
     con.execute(
         "create or replace table audit.extract_info as select "
         "$extract_end_date::date as extract_end_date, $source::varchar as source, "
-        "$description::varchar as description, $directory::varchar as directory",
+        "$description::varchar as description, $directory::varchar as directory, "
+        "$synthetic::boolean as synthetic",
         {
             "extract_end_date": info.extract_end_date,
             "source": info.source,
             "description": info.description,
             "directory": str(info.directory),
+            "synthetic": info.synthetic,
         },
     )
     con.execute(

@@ -20,9 +20,10 @@ field holding a comma or a line break does not start a new row.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -58,13 +59,15 @@ def _shown(names: list[str], limit: int = 30) -> str:
 _KNOWN_NAMES = {c.name for t in TABLES_BY_NAME.values() for c in t.columns}
 
 
-def _shown_safely(names: list[str]) -> str:
-    """List the names that are contract columns; only count the rest.
+def _shown_safely(names: list[str], also: Iterable[str] = ()) -> str:
+    """List the names that are contract columns (or in ``also``); only count the rest.
 
     A damaged header can run into the first data row, so a name that is not a contract column
-    may be an identifier and is never echoed.
+    may be an identifier and is never echoed, unless it is a near miss of a contract column
+    (passed in ``also``), which is a misspelling, not data.
     """
-    known = [n for n in names if n.strip().lower() in _KNOWN_NAMES]
+    extra = set(also)
+    known = [n for n in names if n.strip().lower() in _KNOWN_NAMES or n in extra]
     others = len(names) - len(known)
     shown = _shown(known)
     if others:
@@ -72,8 +75,45 @@ def _shown_safely(names: list[str]) -> str:
     return shown
 
 
+def near_misses(missing: Iterable[str], names: list[str]) -> dict[str, str]:
+    """Each missing column with the header name that is most likely it, misspelt or mis-cased.
+
+    >>> near_misses(["issue_date"], ["case_id", "Issue_Date "])
+    {'issue_date': 'Issue_Date '}
+    >>> near_misses(["issue_date"], ["case_id", "isue_date"])
+    {'issue_date': 'isue_date'}
+    >>> near_misses(["issue_date"], ["case_id", "Jane Smith"])
+    {}
+    """
+    out: dict[str, str] = {}
+    for column in missing:
+        exact = [n for n in names if n.strip().lower() == column]
+        if exact:
+            out[column] = exact[0]
+    unknown = {
+        n.strip().lower(): n
+        for n in names
+        if n.strip().lower() not in _KNOWN_NAMES and n not in out.values()
+    }
+    for column in missing:
+        if column in out:
+            continue
+        match = difflib.get_close_matches(column, list(unknown), n=1, cutoff=NEAR_MISS_CUTOFF)
+        if match:
+            out[column] = unknown.pop(match[0])
+    return out
+
+
+#: How alike a header name and a missing column must be to be named as its misspelling.
+NEAR_MISS_CUTOFF = 0.8
+
+
 def _check_header(path: Path, table_name: str, names: list[str]) -> list[str]:
-    """Check column names against the contract; return them with blanks named ``unnamed_N``."""
+    """Check column names against the contract; return them with blanks named ``unnamed_N``.
+
+    Every problem of the header (repeated names, a reserved name, missing columns with their
+    likely misspellings) is reported in one message, so one run finds them all.
+    """
     table = TABLES_BY_NAME[table_name]
     names = [n if n.strip() else f"unnamed_{i}" for i, n in enumerate(names, start=1)]
     seen: dict[str, str] = {}
@@ -83,21 +123,21 @@ def _check_header(path: Path, table_name: str, names: list[str]) -> list[str]:
         if folded in seen:
             duplicated.append(name)
         seen.setdefault(folded, name)
+    problems: list[str] = []
+    todo: list[str] = []
     if duplicated:
-        raise ExtractError(
-            str(path),
+        problems.append(
             "the header names some columns more than once: "
             f"{_shown_safely(sorted(set(duplicated)))} "
-            "(names that differ only in upper and lower case count as the same).",
-            "Give every column a different name, or remove the repeated columns.",
+            "(names that differ only in upper and lower case count as the same)"
         )
+        todo.append("give every column a different name, or remove the repeated columns")
     for reserved in (SOURCE_ROW, SOURCE_PROBLEM):
         if reserved in seen:
-            raise ExtractError(
-                str(path),
-                f"the file has a column called {reserved}, a name ingest keeps for itself.",
-                "Rename or remove that column.",
+            problems.append(
+                f"the file has a column called {reserved}, a name ingest keeps for itself"
             )
+            todo.append(f"rename or remove {reserved}")
     missing = [c for c in table.required_columns if c not in names]
     if missing:
         contract_names = {c.name for c in table.columns}
@@ -110,19 +150,26 @@ def _check_header(path: Path, table_name: str, names: list[str]) -> list[str]:
                 f"{', '.join(table.required_columns)}).",
                 "Add a header row of column names as in docs/data_contract.md.",
             )
-        hints = []
-        for column in missing:
-            near = [n for n in names if n.strip().lower() == column]
-            if near:
-                hints.append(f"{near[0][:40]!r} should be written exactly {column!r}")
+        near = near_misses(missing, names)
+        hints = [f"{near[c][:40]!r} should be written exactly {c!r}" for c in missing if c in near]
         hint = f" ({'; '.join(hints)})" if hints else ""
-        raise ExtractError(
-            str(path),
+        problems.append(
             f"required column(s) missing: {', '.join(missing)}{hint}. "
-            f"Columns found: {_shown_safely(names)}.",
-            "Add the missing columns with these exact lower-case names "
-            "(see docs/data_contract.md).",
+            f"Columns found: {_shown_safely(names, near.values())}"
         )
+        todo.append(
+            "add the missing columns with these exact lower-case names (see docs/data_contract.md)"
+        )
+    if problems:
+        what = (
+            "; ".join(problems)
+            if len(problems) == 1
+            else "".join(f" ({i}) {p};" for i, p in enumerate(problems, start=1))
+            .strip()
+            .rstrip(";")
+        )
+        fix = "; ".join(todo)
+        raise ExtractError(str(path), f"{what}.", f"{fix[:1].upper()}{fix[1:]}.")
     return names
 
 

@@ -12,6 +12,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -79,6 +80,15 @@ def safe_rate(numerator: int | None, denominator: int | None, *, min_cell: int) 
 
 
 ACCOUNTING = "audit.ingest_accounting"
+NOT_SUPPLIED = "(not supplied)"
+
+
+def _absent_tables(inputs: ReportInputs) -> set[str]:
+    """Optional tables the extract does not have (no file in ``audit.extract_files``)."""
+    files = inputs.tables.get("audit.extract_files")
+    if files is None or "file_name" not in files.columns:
+        return set()
+    return {r["table_name"] for r in files.iter_rows(named=True) if r["file_name"] is None}
 
 
 def data_section(inputs: ReportInputs) -> Section:
@@ -87,6 +97,7 @@ def data_section(inputs: ReportInputs) -> Section:
     symbol = numbers.symbol
     min_cell = cfg.disclosure.min_cell
     accounting = inputs.tables[ACCOUNTING]
+    absent = _absent_tables(inputs)
     blocks: list[Block] = [
         Table(
             "Rows read from the extract",
@@ -94,10 +105,19 @@ def data_section(inputs: ReportInputs) -> Section:
             tuple(
                 (
                     numbers.text(r["table_name"]),
-                    numbers.text(r["source_file"] or "(not supplied)"),
                     *(
-                        numbers.cell(ACCOUNTING, {"table_name": r["table_name"]}, c, r[c], count)
-                        for c in ("rows_read", "rows_loaded", "rows_quarantined")
+                        # An optional table the extract does not have: said once, no counts.
+                        (NOT_SUPPLIED, "-", "-", "-")
+                        if r["table_name"] in absent
+                        else (
+                            numbers.text(r["source_file"] or NOT_SUPPLIED),
+                            *(
+                                numbers.cell(
+                                    ACCOUNTING, {"table_name": r["table_name"]}, c, r[c], count
+                                )
+                                for c in ("rows_read", "rows_loaded", "rows_quarantined")
+                            ),
+                        )
                     ),
                 )
                 for r in accounting.iter_rows(named=True)
@@ -275,7 +295,8 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
             Paragraph(
                 "Linkage quality against known truth: no truth was available for this run, so the "
                 "precision and recall of linkage are not known. They can be measured on synthetic "
-                "data with `recurrence linkage-eval`, or estimated from a clerical review sample."
+                "data with the command 'recurrence linkage-eval', or estimated from a clerical "
+                "review sample."
             )
         )
     else:
@@ -286,7 +307,7 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
                 tuple(
                     (
                         numbers.text(QUALITY_LINKS.get(r["link"], r["link"])),
-                        numbers.text(r["measure"].replace("_", " ")),
+                        numbers.text(measure_name(r["measure"])),
                         *(
                             "-"
                             if r[c] is None
@@ -304,12 +325,37 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
                 ),
                 note=(
                     "Precision: share of links made that are right; recall: share of true "
-                    "links made; F1: their harmonic mean. 'Person id only' treats records "
+                    "links made; F1 score: their harmonic mean. Pairs of records count each "
+                    "pair of records of one woman; per record (B-cubed) averages over records, "
+                    "so large groups do not dominate. 'Person id only' treats records "
                     "with the same person id, and no others, as the same woman."
                 ),
             )
         )
     return blocks
+
+
+#: Plain names of the measures of ``linkage.quality`` (see docs/linkage.md).
+MEASURE_NAMES: dict[str, str] = {
+    "pairwise_precision": "Precision, pairs of records",
+    "pairwise_recall": "Recall, pairs of records",
+    "pairwise_f1": "F1 score, pairs of records",
+    "bcubed_precision": "Precision, per record (B-cubed)",
+    "bcubed_recall": "Recall, per record (B-cubed)",
+    "bcubed_f1": "F1 score, per record (B-cubed)",
+    "share_women_exact": "Share of women whose records were joined exactly right",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1 score",
+}
+
+
+def measure_name(measure: str) -> str:
+    """A linkage-quality measure in words (an unknown one with its underscores as spaces)."""
+    if measure in MEASURE_NAMES:
+        return MEASURE_NAMES[measure]
+    words = measure.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 QUALITY_LINKS: dict[str, str] = {
@@ -347,6 +393,22 @@ def _defaults_comments() -> dict[tuple[str, str], str]:
     return out
 
 
+def setting_meaning(section: str, key: str, comments: dict[tuple[str, str], str]) -> str:
+    """The documented meaning of a setting, for readers: no backticks, never empty.
+
+    A key sharing the comment of the key above it (the outcome codes) says what it classes.
+    """
+    text = comments.get((section, key), "").replace("`", "")
+    if text:
+        return text
+    if section == "outcomes":
+        return (
+            f"How proceedings ending in a {key.replace('_', ' ')} are classed: removal or home "
+            "or family (see outcomes.care_order)."
+        )
+    return "A setting of this run (described in defaults.toml)."
+
+
 def _setting_text(value: object) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
@@ -374,7 +436,7 @@ def methods_section(inputs: ReportInputs) -> Section:
                 (
                     numbers.text(f"{section}.{key}"),
                     numbers.text(_setting_text(value) + changed),
-                    numbers.text(comments.get((section, key), "")),
+                    numbers.text(setting_meaning(section, key, comments)),
                 )
             )
     cfg = inputs.config
@@ -461,6 +523,16 @@ def caveats_section(inputs: ReportInputs) -> Section:
     )
 
 
+def _released_path(section: str, key: str, value: object) -> object:
+    """The warehouse a reader can open, not the private build copy the run wrote into."""
+    if (section, key) != ("paths", "warehouse") or not value:
+        return value
+    path = Path(str(value))
+    if path.parent.name == f".{path.name}.build":
+        return str(path.parent.parent / path.name)
+    return value
+
+
 def provenance_section(inputs: ReportInputs) -> Section:
     """Input files, row counts, configuration, package versions, commit, run id and time."""
     numbers = inputs.numbers
@@ -474,9 +546,11 @@ def provenance_section(inputs: ReportInputs) -> Section:
     loaded = dict(zip(accounting["table_name"], accounting["rows_read"], strict=True))
     # Free text (the extract's source, file names), ids, checksums, settings and versions
     # are shown as text, never read as numbers.
+    # Every other setting is in the Methods section's table: printed once, not twice.
     config_rows = tuple(
-        (numbers.text(f"{s}.{k}"), numbers.text(_setting_text(v)))
+        (numbers.text(f"{s}.{k}"), numbers.text(_setting_text(_released_path(s, k, v))))
         for s, vals in inputs.config.as_dict().items()
+        if s in ("paths", "duckdb")
         for k, v in vals.items()
     )
     return Section(
@@ -500,20 +574,29 @@ def provenance_section(inputs: ReportInputs) -> Section:
                 tuple(
                     (
                         numbers.text(r["table_name"]),
-                        numbers.text(r["file_name"] or "(not supplied)"),
-                        numbers.cell(
+                        numbers.text(r["file_name"] or NOT_SUPPLIED),
+                        # A table not supplied has no rows read, not zero rows: as in Data.
+                        "-"
+                        if r["file_name"] is None
+                        else numbers.cell(
                             ACCOUNTING,
                             {"table_name": r["table_name"]},
                             "rows_read",
                             loaded.get(r["table_name"]),
                             count,
                         ),
-                        numbers.text(r["sha256"] or ""),
+                        numbers.text(r["sha256"] or "-"),
                     )
                     for r in files.iter_rows(named=True)
                 ),
             ),
-            Table("Configuration", ("Setting", "Value"), config_rows),
+            Table(
+                "Paths and resources",
+                ("Setting", "Value"),
+                config_rows,
+                note="Every other setting of this run, with its meaning, is in the table "
+                "'Settings used in this run' under Methods and definitions.",
+            ),
             Table(
                 "Software",
                 ("Package", "Version"),

@@ -73,6 +73,8 @@ class Report:
     symbol: str = "[c]"
     meta: dict[str, str] = field(default_factory=dict)
     numbers: Numbers = field(default_factory=Numbers)
+    #: Said first, above everything else, when set: that the data are synthetic.
+    banner: str | None = None
 
 
 def pct(value: float | None, symbol: str) -> str:

@@ -80,6 +80,7 @@ def render_html(report: Report) -> str:
         "title": report.title,
         "subtitle": report.subtitle,
         "symbol": report.symbol,
+        "banner": report.banner,
         "built": report.meta.get("built", ""),
         "sections": sections,
     }

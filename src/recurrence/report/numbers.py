@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from recurrence.disclosure import NOT_APPLICABLE_SYMBOL
+
 #: A whole number in rendered text: digits with optional thousands separators and decimals,
 #: not inside a word or a longer number (so "F1", "A4", "SHA-256" ids are not numbers).
 NUMBER = re.compile(r"(?<![\w.,])\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
@@ -112,8 +114,15 @@ class Numbers:
         column: str,
         value: Any,
         fmt: Formatter = _plain,
+        *,
+        not_applicable: bool = False,
     ) -> str:
         """Write one cell's value, or the symbol when it is hidden (None).
+
+        A cell with no value because it cannot exist (``not_applicable``: a horizon no mother of
+        the group could have reached) is written as :data:`NOT_APPLICABLE_SYMBOL` (GSS ``[x]``),
+        never as the suppression symbol, so readers can tell "hidden" from "does not exist" and
+        the report marks it as the published CSV does. Either way it is recorded as hidden.
 
         Parameters
         ----------
@@ -137,6 +146,8 @@ class Numbers:
         source = Cell(table, tuple(key.items()), column)
         if value is None:
             self.hidden.add(source)
+            if not_applicable:
+                return NOT_APPLICABLE_SYMBOL
             return self.symbol
         text = fmt(value, self.symbol)
         self.shown.append(Shown(text, value, source, fmt))

@@ -83,8 +83,9 @@ def outcomes_section(inputs: ReportInputs) -> Section | None:
         (
             Paragraph(
                 f"Of the {ended} sets of care proceedings in England and Wales that had ended, "
-                f"{home} ended with the child at home or with family ({home_ci}) and {removal} "
-                f"with the child removed by a care or placement order ({removal_ci}). Sets "
+                f"{home} ended with the child at home or with family (95% confidence interval "
+                f"{home_ci}) and {removal} with the child removed by a care or placement order "
+                f"(95% confidence interval {removal_ci}). Sets "
                 "still open at the extract's end date are counted apart as ongoing."
             ),
             Paragraph(
@@ -93,12 +94,12 @@ def outcomes_section(inputs: ReportInputs) -> Section | None:
                 f"between {_weeks(key.weeks_q1, 'weeks_q1', numbers)} and "
                 f"{_weeks(key.weeks_q3, 'weeks_q3', numbers)}. {within} ended within the "
                 f"{target}-week "
-                f"target ({within_ci})."
+                f"target (95% confidence interval {within_ci})."
             ),
             Table(
                 "Share of ended proceedings in which the child went home or to family, by the "
                 "mother's history (England and Wales, all years)",
-                ("Group", "Home or family", "95% interval", "Ended sets"),
+                ("Group", "Home or family", "95% confidence interval", "Ended sets"),
                 rows,
                 note=(
                     "Wilson 95% intervals. Which court orders count as removal is set in the "

@@ -6,7 +6,11 @@ PDF needs no browser or system package at run time. Figures are drawn at 150 dpi
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import io
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -55,12 +59,62 @@ def _figure(figure: Figure, width: float) -> Image:
     return Image(buffer, width=width, height=width * h / w)
 
 
+_BANNER = ParagraphStyle(
+    "banner", parent=_STYLES["BodyText"], fontName="Helvetica-Bold", fontSize=10, leading=13
+)
+
+
+def _banner(text: str, width: float) -> Flowable:
+    """The synthetic-data banner: bold text in a shaded, ruled box across the page."""
+    box = LongTable([[_text(text, _BANNER)]], colWidths=[width])
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fff3c4")),
+                ("BOX", (0, 0), (-1, -1), 1.5, colors.HexColor("#8a6d00")),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    return box
+
+
+#: Points per character of the table cells' font (Helvetica 7.5 pt averages about 4 pt; the
+#: bold header and wide letters need more, so a margin).
+_CHAR_WIDTH = 4.8
+#: Left plus right padding of a table cell, in points.
+_PADDING = 12.0
+
+
+def column_widths(block: Table, width: float) -> list[float]:
+    """Widths of a table's columns, each at least as wide as its longest word.
+
+    So no setting name or number is broken mid-word ("linkage.metho d"); the rest of the width
+    goes to the columns with the longest text.
+    """
+    n = len(block.columns)
+    cells = [[block.columns[c], *(row[c] for row in block.rows)] for c in range(n)]
+    words = [max((len(w) for t in col for w in str(t).split()), default=1) for col in cells]
+    need = [min(w * _CHAR_WIDTH + _PADDING, width / n * 2) for w in words]
+    typical = [
+        max(sum(len(str(t)) for t in col) / len(col), w)
+        for col, w in zip(cells, words, strict=True)
+    ]
+    if sum(need) >= width:
+        return [width * x / sum(need) for x in need]
+    spare = width - sum(need)
+    extra = [max(t * _CHAR_WIDTH + _PADDING - x, 0.0) for t, x in zip(typical, need, strict=True)]
+    total = sum(extra)
+    if total == 0:
+        return [x + spare / n for x in need]
+    return [x + spare * e / total for x, e in zip(need, extra, strict=True)]
+
+
 def _table(block: Table, width: float) -> list[Flowable]:
     data = [[_text(c, _HEAD) for c in block.columns]]
     data += [[_text(cell, _CELL) for cell in row] for row in block.rows]
-    table = LongTable(
-        data, repeatRows=1, colWidths=[width / len(block.columns)] * len(block.columns)
-    )
+    table = LongTable(data, repeatRows=1, colWidths=column_widths(block, width))
     table.setStyle(
         TableStyle(
             [
@@ -79,6 +133,7 @@ def _table(block: Table, width: float) -> list[Flowable]:
 
 def _flowables(report: Report, width: float) -> list[Flowable]:
     story: list[Flowable] = [
+        *([_banner(report.banner, width)] if report.banner else []),
         _text(report.title, _STYLES["Title"]),
         _text(report.subtitle, _STYLES["BodyText"]),
         _text(
@@ -113,6 +168,30 @@ def _flowables(report: Report, width: float) -> list[Flowable]:
     return story
 
 
+@contextlib.contextmanager
+def _creation_date(built: str | None) -> Iterator[None]:
+    """Stamp the PDF with the run's time, not reportlab's invariant 1 January 2000.
+
+    reportlab takes the date of an invariant document from ``SOURCE_DATE_EPOCH``; it is set
+    only while the document is built, so a rerun of the same run writes the same bytes.
+    """
+    if not built:
+        yield
+        return
+    when = dt.datetime.fromisoformat(built)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(when.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
 def render_pdf(report: Report, path: Path) -> Path:
     """Write the report as an A4 PDF to ``path``.
 
@@ -144,9 +223,13 @@ def render_pdf(report: Report, path: Path) -> Path:
     def footer(canvas, doc_) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
-        canvas.drawString(doc_.leftMargin, 0.9 * cm, f"Run {report.run_id}")
+        run = f"Run {report.run_id}" + (
+            " · synthetic data, not real records" if report.banner else ""
+        )
+        canvas.drawString(doc_.leftMargin, 0.9 * cm, run)
         canvas.drawRightString(A4[0] - doc_.rightMargin, 0.9 * cm, f"Page {doc_.page}")
         canvas.restoreState()
 
-    doc.build(_flowables(report, doc.width), onFirstPage=footer, onLaterPages=footer)
+    with _creation_date(report.meta.get("built")):
+        doc.build(_flowables(report, doc.width), onFirstPage=footer, onLaterPages=footer)
     return path

@@ -17,6 +17,8 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from recurrence.contract import REGIONS
+from recurrence.disclosure import NOT_APPLICABLE_SYMBOL
+from recurrence.ingest.extract import SYNTHETIC_BANNER, extract_is_synthetic
 from recurrence.plotting import (
     Curve,
     EffectPanel,
@@ -54,6 +56,7 @@ from recurrence.report.inputs import ReportInputs, first_row
 from recurrence.report.numbers import Numbers
 from recurrence.report.outcomes_section import outcomes_section
 from recurrence.survival.cohort import REFERENCE_LEVELS
+from recurrence.survival.disclosure import NOT_APPLICABLE_COLUMNS
 from recurrence.survival.estimates import METHOD_AJ, METHOD_KM, OVERALL
 
 Builder = Callable[[ReportInputs], Section | None]
@@ -98,12 +101,17 @@ def _primary(estimates: pl.DataFrame) -> pl.DataFrame:
     return estimates.filter(pl.col("method") == method)
 
 
+#: "About 1 in N" is said only when 1/N is within this share of the estimate (19.1%: 1 in 5).
+ONE_IN_N_TOLERANCE = 0.1
+
+
 def one_in_n(estimate: float, lower: float, upper: float) -> int | None:
     """N for "about 1 in N", or None when the interval does not support one whole N.
 
-    N is 1/estimate rounded; the phrase is used only when 1/N lies inside the 95% interval and
-    the interval's ends round to N or its neighbours (so "1 in 4" is never said of an
-    interval running from 1 in 3 to 1 in 6).
+    N is 1/estimate rounded; the phrase is used only when 1/N lies inside the 95% interval, the
+    interval's ends round to N or its neighbours (so "1 in 4" is never said of an interval
+    running from 1 in 3 to 1 in 6), and 1/N is within :data:`ONE_IN_N_TOLERANCE` of the
+    estimate (so 28.6% is never "about 1 in 4").
     """
     if not (0 < lower <= estimate <= upper < 1) or estimate <= 0:
         return None
@@ -112,15 +120,42 @@ def one_in_n(estimate: float, lower: float, upper: float) -> int | None:
         return None
     if abs(round(1 / upper) - n) > 1 or abs(round(1 / lower) - n) > 1:
         return None
+    if abs(estimate - 1 / n) > ONE_IN_N_TOLERANCE * estimate:
+        return None  # "about 1 in 4" of 28.6% is not about: say the percentage alone
     return n
+
+
+def _not_applicable(row: dict[str, Any], column: str) -> bool:
+    """The cell cannot exist (a horizon beyond the group's follow-up), as published."""
+    return bool(row.get("not_applicable")) and column in NOT_APPLICABLE_COLUMNS
+
+
+#: The note under a table that shows :data:`NOT_APPLICABLE_SYMBOL`.
+NOT_APPLICABLE_NOTE = (
+    f"{NOT_APPLICABLE_SYMBOL}: not available: no mother in the group could have been followed up "
+    "this long before the extract ends, so the value does not exist (it is not hidden)."
+)
 
 
 def _chance_sentence(row: dict[str, Any], who: str, years: str, numbers: Numbers) -> str:
     key = row_key(row, ESTIMATE_KEY)
 
     def cell(column: str) -> str:
-        return numbers.cell(ESTIMATES, key, column, row[column], pct)
+        return numbers.cell(
+            ESTIMATES,
+            key,
+            column,
+            row[column],
+            pct,
+            not_applicable=_not_applicable(row, column),
+        )
 
+    if row["estimate"] is None and _not_applicable(row, "estimate"):
+        return (
+            f"The chance of return within {years} years for {who} is not available "
+            f"({cell('estimate')}): the data end before any of them could be followed up that "
+            "long."
+        )
     if row["estimate"] is None:
         return (
             f"The chance of return within {years} years for {who} is hidden ({cell('estimate')}): "
@@ -175,8 +210,8 @@ def key_figures(inputs: ReportInputs) -> Section:
                 ESTIMATES, row_key(three, ESTIMATE_KEY), "estimate", three["estimate"], pct
             )
             items.append(
-                f"Most returns come early: {shown} of mothers had returned within {first} years: "
-                f"{numbers.constant(share, 'derived', lambda v, _: f'{v:.0%}')} of the returns "
+                f"Most returns come early: {shown} of mothers had returned within {first} years, "
+                f"so {numbers.constant(share, 'derived', lambda v, _: f'{v:.0%}')} of the returns "
                 f"seen within {years} years came in the first {first}."
             )
     items += _rate_key_figures(inputs)
@@ -246,7 +281,12 @@ def estimate_curves(
             numbers.text(label)
             at_risk = tuple(
                 numbers.cell(
-                    ESTIMATES, row_key(r, ESTIMATE_KEY), "n_at_risk", r["n_at_risk"], count
+                    ESTIMATES,
+                    row_key(r, ESTIMATE_KEY),
+                    "n_at_risk",
+                    r["n_at_risk"],
+                    count,
+                    not_applicable=_not_applicable(r, "n_at_risk"),
                 )
                 if r
                 else numbers.symbol
@@ -263,6 +303,15 @@ def estimate_curves(
             )
         )
     return sorted(out, key=lambda c: c.label) if variable != OVERALL else out
+
+
+def all_hidden_sentence(what: str, symbol: str) -> str:
+    """Said in place of a chart by ``what`` whose every group has every value hidden."""
+    return (
+        f"No chart by {what} is shown: the chance of return of every group is hidden "
+        f"({symbol}) to protect confidentiality, because each group has too few mothers or "
+        "returns."
+    )
 
 
 def recurrence_section(inputs: ReportInputs) -> Section:
@@ -290,6 +339,10 @@ def recurrence_section(inputs: ReportInputs) -> Section:
         ("region_code", "recurrence_by_region", "region"),
     ):
         curves = estimate_curves(estimates, variable, years, numbers)
+        if variable != OVERALL and not any(v is not None for c in curves for v in c.estimate):
+            # A chart of empty panels says nothing: say why there is none instead.
+            blocks.append(Paragraph(all_hidden_sentence(what, symbol)))
+            continue
         if variable != OVERALL:
             curves = overall + curves
         fig = recurrence_curves(
@@ -325,7 +378,8 @@ def recurrence_section(inputs: ReportInputs) -> Section:
         key = row_key(row, ESTIMATE_KEY)
 
         def cell(column: str, fmt=pct, row=row, key=key) -> str:
-            return numbers.cell(ESTIMATES, key, column, row[column], fmt)
+            na = _not_applicable(row, column)
+            return numbers.cell(ESTIMATES, key, column, row[column], fmt, not_applicable=na)
 
         rows.append(
             (
@@ -345,7 +399,12 @@ def recurrence_section(inputs: ReportInputs) -> Section:
             ("Group", "Returned", "95% confidence interval", "Mothers", "Returns"),
             tuple(rows),
             note=f"{symbol}: hidden to protect confidentiality (fewer than "
-            f"{min_cell} mothers or returns, or needed to protect such a group).",
+            f"{min_cell} mothers or returns, or needed to protect such a group)."
+            + (
+                f" {NOT_APPLICABLE_NOTE}"
+                if any(NOT_APPLICABLE_SYMBOL in c for r in rows for c in r)
+                else ""
+            ),
         )
     )
     return Section("recurrence", "How many mothers return to court, and how soon", tuple(blocks))
@@ -581,6 +640,38 @@ def outliers(
     return year, out
 
 
+#: Why no local authority can be compared with the funnel limits (see :func:`funnel_comparable`).
+_NOT_COMPARABLE = {
+    "no_year": "No local authority can be compared with England and Wales: the extract has no "
+    "year of newborn rates.",
+    "national_hidden": "No local authority could be compared with England and Wales in {year}: "
+    "the England and Wales rate is hidden to protect confidentiality, so there are no limits "
+    "to compare with and no funnel plot is drawn.",
+    "no_area": "No local authority could be compared with England and Wales in {year}: every "
+    "authority's count of newborns is hidden to protect confidentiality (too few children), so "
+    "no funnel plot is drawn and no authority can be said to lie inside or outside the limits.",
+}
+
+
+def funnel_comparable(published: pl.DataFrame, newborn: str) -> str:
+    """Whether the funnel plot of the latest year has anything to show.
+
+    Returns ``"ok"`` when the England and Wales rate and at least one authority's rate are
+    published; otherwise why not: ``"no_year"``, ``"national_hidden"`` or ``"no_area"``.
+    """
+    latest = published.filter(pl.col("age_band") == newborn)
+    if latest.is_empty():
+        return "no_year"
+    latest = latest.filter(pl.col("year") == latest.sort("year")["year"][-1])
+    national = latest.filter(pl.col("geography_code") == ENGLAND_AND_WALES)
+    if national.is_empty() or national["rate_per_10000"][0] is None:
+        return "national_hidden"
+    areas = latest.filter(
+        (pl.col("geography_level") == "local_authority") & pl.col("rate_per_10000").is_not_null()
+    )
+    return "ok" if areas.height else "no_area"
+
+
 def _funnel(published: pl.DataFrame, newborn: str, numbers: Numbers) -> Figure:
     """The funnel plot of :func:`recurrence.publish.funnel_figure`, its numbers from the registry.
 
@@ -659,18 +750,26 @@ def rates_section(inputs: ReportInputs) -> Section:
             "Line chart of infant rates per 10,000 live births by region and year.",
             _infant_trend(published, infant),
         ),
-        FigureBlock(
-            "newborn_rates_funnel",
-            "Local authorities' newborn rates against their births in the latest year, with "
-            "95% and 99.8% limits around the England and Wales rate. Authorities with "
-            "hidden counts are left out.",
-            "Funnel plot of local authority newborn rates.",
-            _funnel(published, newborn, numbers),
-        ),
     ]
     year, found = outliers(published, age_band=newborn)
     shown_year = numbers.constant(year, "year") if year != "" else ""
-    if found:
+    comparable = funnel_comparable(published, newborn)
+    if comparable == "ok":
+        blocks.append(
+            FigureBlock(
+                "newborn_rates_funnel",
+                "Local authorities' newborn rates against their births in the latest year, with "
+                "95% and 99.8% limits around the England and Wales rate. Authorities with "
+                "hidden counts are left out.",
+                "Funnel plot of local authority newborn rates.",
+                _funnel(published, newborn, numbers),
+            )
+        )
+    if comparable != "ok":
+        # Say why there is no funnel plot, rather than draw an empty one and then say that none
+        # of its (no) points lies outside the limits.
+        blocks.append(Paragraph(_NOT_COMPARABLE[comparable].format(year=shown_year)))
+    elif found:
         blocks.append(
             Table(
                 f"Local authorities outside the 99.8% limits, {shown_year}",
@@ -703,8 +802,8 @@ def rates_section(inputs: ReportInputs) -> Section:
     else:
         blocks.append(
             Paragraph(
-                "No local authority with a published rate lies outside the 99.8% limits in "
-                f"{shown_year}."
+                "None of the local authorities with a published rate in the funnel plot lies "
+                f"outside the 99.8% limits in {shown_year}."
             )
         )
     latest = published.filter(
@@ -741,7 +840,7 @@ def rates_section(inputs: ReportInputs) -> Section:
 def _infant_trend(published: pl.DataFrame, infant: str) -> Figure:
     data = published.filter(
         (pl.col("geography_level") != "local_authority") & (pl.col("age_band") == infant)
-    ).select("geography_name", "year", "rate_per_10000")
+    ).select("geography_level", "geography_name", "year", "rate_per_10000", "ci_lower", "ci_upper")
     return rates_over_time(
         data, title=f"Infants ({infant} old) in care proceedings per 10,000 live births, by region"
     )
@@ -789,4 +888,5 @@ def build_report(inputs: ReportInputs, sections: Iterable[Builder] | None = None
         symbol=inputs.config.disclosure.symbol,
         meta={"built": inputs.created.isoformat()},
         numbers=numbers,
+        banner=SYNTHETIC_BANNER if extract_is_synthetic(info) else None,
     )

@@ -202,6 +202,7 @@ def generate_extract(
     toml = (
         f"extract_end_date = {cal.EXTRACT_END.isoformat()}\n"
         f"source = {_toml_value(source)}\n"
+        "synthetic = true\n"
         'description = "Synthetic extract for testing and demonstration: simulated mothers, '
         "children and births calibrated to published figures for England and Wales, with "
         'built-in data problems. Not real data. Ground truth is in truth/."\n'
