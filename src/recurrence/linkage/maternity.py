@@ -228,4 +228,34 @@ def summarise_linkage(con: duckdb.DuckDBPyConnection) -> int:
             "null, null from linkage.splink_model "
             "where json_extract_string(run_settings, '$.fallback') is not null"
         )
+    _summarise_blocking(con)
     return _count(con, "select count(*) from linkage.summary")
+
+
+def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the mother model's estimated blocking recall and pairs scored to the summary.
+
+    Without truth, blocking recall is estimated on the pairs of records sharing a person id
+    (the same woman by construction, with the same kinds of recording error): measure
+    ``mother_blocking_recall_estimated``, numerator the pairs any blocking rule compares,
+    denominator the pairs. Written only when the mother model scored pairs. Pairs that share a
+    person id do not need blocking to be linked (person ids are evidence of their own), so this
+    measures how well the rules would find a woman whose id changed.
+    """
+    from recurrence.linkage.blocking import estimated_blocking_recall
+    from recurrence.linkage.model import non_null_columns
+
+    present = _count(
+        con,
+        "select count(*) from information_schema.tables where table_schema = 'linkage' "
+        "and table_name in ('mother_records', 'mother_pairs')",
+    )
+    if present < 2 or not _count(con, "select count(*) from linkage.mother_pairs"):
+        return
+    scored = estimated_blocking_recall(con, non_null_columns(con, "linkage.mother_records"))
+    con.execute(
+        "insert into linkage.summary values "
+        "('mother_blocking_recall_estimated', 'all', 'all', $n, $d, "
+        "round($n / nullif($d, 0), 4))",
+        {"n": scored.blocked_pairs, "d": scored.known_pairs},
+    )

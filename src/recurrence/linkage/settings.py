@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from splink import SettingsCreator, block_on
 from splink import comparison_level_library as cll
 from splink import comparison_library as cl
+from splink.blocking_rule_library import CustomRule
 
 if TYPE_CHECKING:  # Splink's creator classes are internal; used for annotations only
     from splink.internals.blocking_rule_creator import BlockingRuleCreator
@@ -97,17 +98,43 @@ CHILD_BIRTH_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Rule:
-    """A blocking rule on named columns, kept as column names so it can be filtered."""
+    """A blocking rule on named columns, kept as column names so it can be filtered.
+
+    ``condition`` is empty for a rule of equal columns (``block_on``); otherwise it is the rule's
+    SQL on ``l.`` and ``r.`` (e.g. forename and surname swapped) and ``columns`` names every
+    column it reads.
+    """
 
     columns: tuple[str, ...]
+    condition: str = ""
 
     def creator(self) -> BlockingRuleCreator:
         """Return the Splink blocking rule."""
+        if self.condition:
+            return CustomRule(self.condition)
         return block_on(*self.columns)
+
+    def sql(self) -> str:
+        """The rule as a SQL condition on aliases ``l`` and ``r`` (false where a column is null)."""
+        if self.condition:
+            return f"({self.condition})"
+        return "(" + " and ".join(f'l."{c}" = r."{c}"' for c in self.columns) + ")"
+
+    @property
+    def label(self) -> str:
+        """A short name for reports: the columns, or the condition."""
+        return self.condition or ", ".join(self.columns)
 
 
 def _rule(*columns: str) -> Rule:
     return Rule(tuple(columns))
+
+
+def _swapped(forename: str, surname: str) -> Rule:
+    return Rule(
+        (forename, surname),
+        f'l."{forename}" = r."{surname}" and l."{surname}" = r."{forename}"',
+    )
 
 
 # Prediction blocking for mothers. Each rule keeps blocks small (year-month of birth has ~400
