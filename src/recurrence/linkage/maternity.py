@@ -238,7 +238,9 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     Without truth, blocking recall is estimated on the pairs of records sharing a person id
     (the same woman by construction, with the same kinds of recording error): measure
     ``mother_blocking_recall_estimated``, numerator the pairs any blocking rule compares,
-    denominator the pairs. Written only when the mother model scored pairs. Pairs that share a
+    denominator the pairs; and ``mother_pairs_held_back``, Splink pairs above the threshold not
+    used because their forenames disagree entirely (``sql/linkage/mother_edges_held_back.sql``).
+    Written only when the mother model scored pairs. Pairs that share a
     person id do not need blocking to be linked (person ids are evidence of their own), so this
     measures how well the rules would find a woman whose id changed.
     """
@@ -248,14 +250,16 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     present = _count(
         con,
         "select count(*) from information_schema.tables where table_schema = 'linkage' "
-        "and table_name in ('mother_records', 'mother_pairs')",
+        "and table_name in ('mother_records', 'mother_pairs', 'mother_edges_held_back')",
     )
-    if present < 2 or not _count(con, "select count(*) from linkage.mother_pairs"):
+    if present < 3 or not _count(con, "select count(*) from linkage.mother_pairs"):
         return
     scored = estimated_blocking_recall(con, non_null_columns(con, "linkage.mother_records"))
     con.execute(
         "insert into linkage.summary values "
         "('mother_blocking_recall_estimated', 'all', 'all', $n, $d, "
-        "round($n / nullif($d, 0), 4))",
+        "round($n / nullif($d, 0), 4)), "
+        "('mother_pairs_held_back', 'all', 'all', "
+        "(select count(*) from linkage.mother_edges_held_back), null, null)",
         {"n": scored.blocked_pairs, "d": scored.known_pairs},
     )

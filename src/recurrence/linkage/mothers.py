@@ -146,6 +146,7 @@ def cluster_mothers(
     unknown = set(evidence) - set(s.ALL_EVIDENCE)
     if unknown:
         raise ValueError(f"Unknown evidence {sorted(unknown)}; known: {s.ALL_EVIDENCE}.")
+    run_sql(con, "linkage/mother_edges_held_back.sql", evidence=list(evidence), threshold=threshold)
     run_sql(con, "linkage/mother_edges.sql", evidence=list(evidence), threshold=threshold)
     with splink_workspace(con) as ws:
         ws.import_table("linkage.mother_records", "work_nodes", ["record_id"])

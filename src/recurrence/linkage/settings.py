@@ -226,7 +226,12 @@ CHILD_BIRTH_EM_RULES: tuple[Rule, ...] = (
 BABY_DOB_M: tuple[float, float, float] = (0.97, 0.025, 0.005)
 
 
-def _name(col: str, soundex_col: str, other_col: str | None, label: str) -> ComparisonCreator:
+def _name(
+    col: str, soundex_col: str, other_col: str | None, label: str, *, errors: bool = False
+) -> ComparisonCreator:
+    # errors=True (mothers, issue 19) adds term frequencies to the Soundex level and a level for
+    # names swapped with a typo that keeps both Soundex codes. The child-to-birth model keeps
+    # the plain levels: its F1 is 0.998 and it runs on every birth nationally.
     levels: list[ComparisonLevelCreator] = [
         cll.NullLevel(col),
         cll.ExactMatchLevel(col, term_frequency_adjustments=True),
@@ -238,22 +243,46 @@ def _name(col: str, soundex_col: str, other_col: str | None, label: str) -> Comp
                 label_for_charts="forename and surname swapped",
             )
         )
-    levels += [
-        cll.CustomLevel(f'"{soundex_col}_l" = "{soundex_col}_r"', label_for_charts="same Soundex"),
-        cll.ElseLevel(),
-    ]
+    # Soundex hashes are keyed like the names, so they keep name frequencies: a shared Soundex
+    # code of a common name is weaker evidence than a rare one's (term frequencies, as exact).
+    levels.append(
+        cll.ExactMatchLevel(soundex_col, term_frequency_adjustments=True).configure(
+            label_for_charts="same Soundex"
+        )
+        if errors
+        else cll.CustomLevel(
+            f'"{soundex_col}_l" = "{soundex_col}_r"', label_for_charts="same Soundex"
+        )
+    )
+    if other_col is not None and errors:
+        other_sdx = other_col.replace("_hash", "_soundex_hash")
+        levels.append(
+            cll.CustomLevel(
+                f'"{soundex_col}_l" = "{other_sdx}_r" and "{other_sdx}_l" = "{soundex_col}_r"',
+                label_for_charts="forename and surname swapped, same Soundex",
+            )
+        )
+    levels.append(cll.ElseLevel())
     return cl.CustomComparison(levels, output_column_name=label)
 
 
-def _year_month(prefix: str) -> ComparisonCreator:
+def _year_month(prefix: str, *, errors: bool = False) -> ComparisonCreator:
     col = f"{prefix}bym_index"
     diff = f'abs("{col}_l" - "{col}_r")'
+    digit = [
+        # a year digit wrong, or the year one out: the month agrees, the year does not
+        cll.CustomLevel(
+            f'"{col}_l" % 12 = "{col}_r" % 12 and {diff} <= 120',
+            label_for_charts="same month, year within ten",
+        )
+    ]
     return cl.CustomComparison(
         [
             cll.NullLevel(col),
             cll.CustomLevel(f"{diff} = 0", label_for_charts="same year-month"),
             cll.CustomLevel(f"{diff} <= 1", label_for_charts="within one month"),
             cll.CustomLevel(f"{diff} <= 12", label_for_charts="within a year"),
+            *(digit if errors else []),
             cll.ElseLevel(),
         ],
         output_column_name=f"{prefix}birth_year_month",
@@ -342,11 +371,15 @@ def mother_comparisons(available: Collection[str]) -> list[ComparisonCreator]:
     comparisons: list[ComparisonCreator] = []
     if "forename_hash" in available:
         other = "surname_hash" if "surname_hash" in available else None
-        comparisons.append(_name("forename_hash", "forename_soundex_hash", other, "forename"))
+        comparisons.append(
+            _name("forename_hash", "forename_soundex_hash", other, "forename", errors=True)
+        )
     if "surname_hash" in available:
-        comparisons.append(_name("surname_hash", "surname_soundex_hash", None, "surname"))
+        comparisons.append(
+            _name("surname_hash", "surname_soundex_hash", None, "surname", errors=True)
+        )
     if "bym_index" in available:
-        comparisons.append(_year_month(""))
+        comparisons.append(_year_month("", errors=True))
     comparisons.append(_place(""))
     return comparisons
 
