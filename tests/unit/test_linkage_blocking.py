@@ -73,3 +73,26 @@ def test_custom_rule_becomes_a_splink_rule() -> None:
     sql = rule.creator().get_blocking_rule("duckdb").blocking_rule_sql
     assert sql == 'l."fore" = r."sur" and l."sur" = r."fore"'
     assert RULES[0].sql() == '(l."ym" = r."ym" and l."sur" = r."sur")'
+
+
+def test_prior_recall_is_estimated_on_pairs_sharing_a_person_id() -> None:
+    from recurrence.linkage.blocking import estimated_prior_recall
+
+    con = duckdb.connect()
+    con.execute("create schema linkage")
+    # 60 women with two records under one person id; the first 15 change surname
+    con.execute(
+        """
+        create table linkage.mother_records as
+        select 'r' || i || '_' || k as record_id, 'p' || i as person_id, 'f' || i as forename_hash,
+            case when k = 1 and i < 15 then 'other' || i else 's' || i end as surname_hash,
+            '1990-01' as birth_year_month
+        from range(60) as t (i), range(2) as u (k)
+        """
+    )
+    rules = list(s.MOTHER_PRIOR_RULES)
+    assert estimated_prior_recall(con, rules) == pytest.approx(45 / 60)
+    # too few pairs: the assumed value
+    con.execute("delete from linkage.mother_records where person_id not in ('p1', 'p20')")
+    assert estimated_prior_recall(con, rules) == s.MOTHER_PRIOR_RECALL
+    assert estimated_prior_recall(con, []) == s.MOTHER_PRIOR_RECALL

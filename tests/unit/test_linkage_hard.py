@@ -43,9 +43,13 @@ def scored(tmp_path_factory: pytest.TempPathFactory):
         link_mothers(con, full.linkage)
         link_mothers_to_births(con)
         summarise_linkage(con)
-        held_back = con.sql(
-            "select numerator from linkage.summary where measure = 'mother_pairs_held_back'"
-        ).fetchone()
+        summary = {
+            m: (n, d, r)
+            for m, n, d, r in con.sql(
+                "select measure, numerator, denominator, rate from linkage.summary "
+                "where breakdown = 'all'"
+            ).fetchall()
+        }
     finally:
         con.close()
     result = evaluate_linkage(
@@ -54,7 +58,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory):
         evidence_sets={"+ splink": (s.EVIDENCE_PERSON_ID, s.EVIDENCE_SPLINK)},
         thresholds=(),
     )
-    return result, held_back
+    return result, summary
 
 
 def test_hard_profile_accuracy_floor(scored) -> None:
@@ -71,6 +75,15 @@ def test_hard_profile_blocking_recall_floor(scored) -> None:
 
 
 def test_forename_conflicts_are_held_back_and_counted(scored) -> None:
-    _, held_back = scored
-    assert held_back is not None
-    assert held_back[0] > 0  # twins and sisters exist
+    _, summary = scored
+    assert summary["mother_pairs_held_back"][0] > 0  # twins and sisters exist
+
+
+def test_summary_states_what_the_model_expects_of_itself(scored) -> None:
+    result, summary = scored
+    precision = summary["mother_model_expected_precision"][2]
+    recall = summary["mother_model_expected_recall"][2]
+    assert 0.9 <= precision <= 1
+    assert 0.5 <= recall <= 1
+    estimate = summary["mother_blocking_recall_estimated"][2]
+    assert estimate == pytest.approx(result.blocking["recall"], abs=0.03)

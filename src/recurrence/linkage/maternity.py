@@ -239,7 +239,11 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     (the same woman by construction, with the same kinds of recording error): measure
     ``mother_blocking_recall_estimated``, numerator the pairs any blocking rule compares,
     denominator the pairs; and ``mother_pairs_held_back``, Splink pairs above the threshold not
-    used because their forenames disagree entirely (``sql/linkage/mother_edges_held_back.sql``).
+    used because their forenames disagree entirely (``sql/linkage/mother_edges_held_back.sql``);
+    and the Splink model's expected precision and recall at the run's threshold (from its own
+    match probabilities: ``mother_model_expected_precision``, ``mother_model_expected_recall``)
+    and the recall of its prior rule estimated from the data
+    (``mother_prior_rule_recall_estimated``).
     Written only when the mother model scored pairs. Pairs that share a
     person id do not need blocking to be linked (person ids are evidence of their own), so this
     measures how well the rules would find a woman whose id changed.
@@ -262,4 +266,34 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
         "('mother_pairs_held_back', 'all', 'all', "
         "(select count(*) from linkage.mother_edges_held_back), null, null)",
         {"n": scored.blocked_pairs, "d": scored.known_pairs},
+    )
+    # The model's own expectation of its precision and recall, for users with no truth: taking
+    # each scored pair's match probability at its word, the pairs at or above the threshold
+    # hold sum(p) true matches of count(*) (precision), out of sum(p) over every scored pair
+    # (recall among compared pairs; multiply by blocking recall for recall of all pairs).
+    threshold = con.sql(
+        "select json_extract(run_settings, '$.match_threshold')::double "
+        "from linkage.splink_model where model_name = 'mothers'"
+    ).fetchone()
+    if threshold is None or threshold[0] is None:
+        return
+    con.execute(
+        "insert into linkage.summary select 'mother_prior_rule_recall_estimated', 'all', 'all', "
+        "null, null, json_extract(run_settings, '$.prior_rule_recall')::double "
+        "from linkage.splink_model where model_name = 'mothers' "
+        "and json_extract(run_settings, '$.prior_rule_recall') is not null"
+    )
+    con.execute(
+        "insert into linkage.summary "
+        "select 'mother_model_expected_precision', 'all', 'all', round(sum(match_probability) "
+        "filter (where match_probability >= $t), 2), count(*) filter (where match_probability "
+        ">= $t), round(sum(match_probability) filter (where match_probability >= $t) / "
+        "nullif(count(*) filter (where match_probability >= $t), 0), 4) "
+        "from linkage.mother_pairs "
+        "union all "
+        "select 'mother_model_expected_recall', 'all', 'all', round(sum(match_probability) "
+        "filter (where match_probability >= $t), 2), round(sum(match_probability), 2), "
+        "round(sum(match_probability) filter (where match_probability >= $t) / "
+        "nullif(sum(match_probability), 0), 4) from linkage.mother_pairs",
+        {"t": threshold[0]},
     )

@@ -42,8 +42,14 @@ CLERICAL_WEIGHT_BAND = 3.0
 U_MAX_PAIRS = 2e6
 #: Largest number of blocked pairs used in one EM session (hash-sampled, so reproducible).
 EM_MAX_PAIRS = 1e6
-#: Assumed recall of the deterministic rules used to estimate the prior match probability.
+#: Assumed recall of the deterministic rules used to estimate the prior match probability. For
+#: mothers it is used only when too few record pairs share a person id to estimate it
+#: (:func:`recurrence.linkage.blocking.estimated_prior_recall`).
 MOTHER_PRIOR_RECALL = 0.7
+#: Fewest pairs sharing a person id from which the mother prior rule's recall is estimated.
+PRIOR_RECALL_MIN_PAIRS = 50
+#: Lowest estimated recall used (a smaller one would make the prior implausibly large).
+PRIOR_RECALL_FLOOR = 0.05
 CHILD_BIRTH_PRIOR_RECALL = 0.8
 #: Largest plausible gap, in days, between a child's recorded date of birth and its birth record's.
 BABY_DOB_NEAR_DAYS = 7
@@ -107,6 +113,7 @@ class Rule:
 
     columns: tuple[str, ...]
     condition: str = ""
+    name: str = ""
 
     def creator(self) -> BlockingRuleCreator:
         """Return the Splink blocking rule."""
@@ -122,8 +129,8 @@ class Rule:
 
     @property
     def label(self) -> str:
-        """A short name for reports: the columns, or the condition."""
-        return self.condition or ", ".join(self.columns)
+        """A short name for reports: the given name, the condition, or the columns."""
+        return self.name or self.condition or ", ".join(self.columns)
 
 
 def _rule(*columns: str) -> Rule:
@@ -134,6 +141,7 @@ def _swapped(forename: str, surname: str) -> Rule:
     return Rule(
         (forename, surname),
         f'l."{forename}" = r."{surname}" and l."{surname}" = r."{forename}"',
+        name=f"{forename} and {surname} swapped",
     )
 
 
@@ -161,6 +169,7 @@ MOTHER_BLOCKING: tuple[Rule, ...] = (
         ("forename_hash", "surname_hash", "bym_index"),
         'l."forename_hash" = r."forename_hash" and l."surname_hash" = r."surname_hash" '
         'and (l."bym_index" is null or r."bym_index" is null)',
+        name="forename_hash, surname_hash, one bym_index missing",
     ),
     # 10: a date error and a typo that keeps both Soundex codes, after a move within the area
     _rule("forename_soundex_hash", "surname_soundex_hash", "la_code"),
