@@ -34,6 +34,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         file_format=args.format,
         practice_change=change,
         fraction=args.fraction,
+        corruption=args.corruption,
     )
     print(summary.describe())
     return 0
@@ -197,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="share of national volumes to simulate, e.g. 0.1 (overrides --scale's own share)",
+    )
+    synth.add_argument(
+        "--corruption",
+        choices=["default", "hard"],
+        default="default",
+        help="recording errors: default (calibrated rates) or hard (adds mistyped and missing "
+        "dates of birth, swapped names, multiple typos, common names, twins, sisters and "
+        "re-issued person ids to mothers' rows)",
     )
     synth.set_defaults(func=_cmd_synth)
 

@@ -100,6 +100,24 @@ def test_children_link_to_their_births(scores):
     assert scores.mother_births["run"]["f1"] >= 0.97
 
 
+def test_blocking_recall_is_measured_and_estimated_without_truth(scores, linked):
+    blocking = scores.blocking
+    assert blocking["true_pairs"] > 1000
+    assert blocking["recall"] == pytest.approx(blocking["blocked_pairs"] / blocking["true_pairs"])
+    assert blocking["recall"] >= 0.95
+    assert sum(blocking["pairs_added_by_rule"].values()) == blocking["pairs_compared"]
+    con = connect(linked, read_only=True)
+    try:
+        estimate = con.sql(
+            "select rate from linkage.summary where measure = 'mother_blocking_recall_estimated'"
+        ).fetchone()
+    finally:
+        con.close()
+    # pairs sharing a person id carry the same recording errors as the rest of the true pairs
+    assert estimate is not None
+    assert estimate[0] == pytest.approx(blocking["recall"], abs=0.02)
+
+
 def test_outputs_pass_the_blocking_checks(linked):
     con = connect(linked, read_only=True)
     try:

@@ -18,7 +18,8 @@ import duckdb
 
 from recurrence.errors import ConfigError, RecurrenceError
 from recurrence.linkage import settings as s
-from recurrence.linkage.model import load_run_settings
+from recurrence.linkage.blocking import TRUE_PAIRS, blocking_recall, mother_rules, pairs_compared
+from recurrence.linkage.model import load_run_settings, non_null_columns
 from recurrence.linkage.mothers import MODEL_NAME, cluster_mothers
 from recurrence.sql import run_sql
 from recurrence.warehouse import connect
@@ -76,6 +77,12 @@ class LinkageEvaluation:
         Precision, recall, F1 of child-to-birth links: the run and an exact-match rule.
     mother_births
         Precision, recall, F1 of (mother record, birth) pairs for the run.
+    blocking
+        The mother blocking rules against truth: ``true_pairs``, ``blocked_pairs`` and
+        ``recall`` (the share of pairs of records of one true woman that any rule compares),
+        ``true_pairs_by_rule`` (compared by each rule alone), ``pairs_compared`` (distinct
+        pairs the rules compare) and ``pairs_added_by_rule`` (each rule's pairs not already
+        compared by an earlier one).
     """
 
     mothers: dict[str, dict[str, Any]]
@@ -83,8 +90,9 @@ class LinkageEvaluation:
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     child_births: dict[str, dict[str, Any]] = field(default_factory=dict)
     mother_births: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blocking: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, dict[str, dict[str, Any]]]:
+    def as_dict(self) -> dict[str, dict[str, Any]]:
         """Plain nested dicts, for JSON or Dagster metadata."""
         return {
             "mothers": self.mothers,
@@ -92,6 +100,7 @@ class LinkageEvaluation:
             "thresholds": self.thresholds,
             "child_births": self.child_births,
             "mother_births": self.mother_births,
+            "blocking": self.blocking,
         }
 
     def describe(self) -> str:
@@ -126,6 +135,21 @@ class LinkageEvaluation:
             lines += _table(
                 "Mothers to births (record x birth pairs)", self.mother_births, link_cols
             )
+        if self.blocking:
+            b = self.blocking
+            lines += [
+                "",
+                "Mother blocking rules against truth",
+                f"  blocking recall {_fmt(b['recall'])}: {b['blocked_pairs']:,} of "
+                f"{b['true_pairs']:,} true pairs compared by some rule; "
+                f"{b['pairs_compared']:,} pairs compared in all",
+                "  rule: true pairs it compares / pairs it adds",
+            ]
+            lines += [
+                f"    {rule}: {b['true_pairs_by_rule'][rule]:,} / "
+                f"{b['pairs_added_by_rule'][rule]:,}"
+                for rule in b["true_pairs_by_rule"]
+            ]
         return "\n".join(lines)
 
 
@@ -267,6 +291,7 @@ def evaluate_linkage(
         threshold = float(run_settings.get("match_threshold", 0.95))
         run_label = f"run ({run_settings.get('method', 'unknown')}, threshold {threshold:g})"
         run_sql(con, "linkage/eval_truth_records.sql")
+        blocking = _score_blocking(con)
         mothers = {
             run_label: _score_clusters(con, _RUN_CLUSTERS),
             "person_id only (baseline)": _score_clusters(con, _PERSON_ID_CLUSTERS),
@@ -297,7 +322,23 @@ def evaluate_linkage(
         thresholds=by_threshold,
         child_births=child,
         mother_births=mother_births,
+        blocking=blocking,
     )
+
+
+def _score_blocking(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Blocking recall of the run's mother rules against truth, and the pairs they cost."""
+    rules = mother_rules(non_null_columns(con, "linkage.mother_records"))
+    scored = blocking_recall(con, "linkage.mother_records", TRUE_PAIRS, rules)
+    added = pairs_compared(con, "linkage.mother_records", rules)
+    return {
+        "true_pairs": scored.known_pairs,
+        "blocked_pairs": scored.blocked_pairs,
+        "recall": None if scored.recall is None else round(scored.recall, 6),
+        "true_pairs_by_rule": scored.by_rule,
+        "pairs_compared": sum(added.values()),
+        "pairs_added_by_rule": added,
+    }
 
 
 def export_clerical_sample(warehouse: Path | str, path: Path | str) -> int:

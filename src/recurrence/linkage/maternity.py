@@ -228,4 +228,72 @@ def summarise_linkage(con: duckdb.DuckDBPyConnection) -> int:
             "null, null from linkage.splink_model "
             "where json_extract_string(run_settings, '$.fallback') is not null"
         )
+    _summarise_blocking(con)
     return _count(con, "select count(*) from linkage.summary")
+
+
+def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the mother model's estimated blocking recall and pairs scored to the summary.
+
+    Without truth, blocking recall is estimated on the pairs of records sharing a person id
+    (the same woman by construction, with the same kinds of recording error): measure
+    ``mother_blocking_recall_estimated``, numerator the pairs any blocking rule compares,
+    denominator the pairs; and ``mother_pairs_held_back``, Splink pairs above the threshold not
+    used because their forenames disagree entirely (``sql/linkage/mother_edges_held_back.sql``);
+    and the Splink model's expected precision and recall at the run's threshold (from its own
+    match probabilities: ``mother_model_expected_precision``, ``mother_model_expected_recall``)
+    and the recall of its prior rule estimated from the data
+    (``mother_prior_rule_recall_estimated``).
+    Written only when the mother model scored pairs. Pairs that share a
+    person id do not need blocking to be linked (person ids are evidence of their own), so this
+    measures how well the rules would find a woman whose id changed.
+    """
+    from recurrence.linkage.blocking import estimated_blocking_recall
+    from recurrence.linkage.model import non_null_columns
+
+    present = _count(
+        con,
+        "select count(*) from information_schema.tables where table_schema = 'linkage' "
+        "and table_name in ('mother_records', 'mother_pairs', 'mother_edges_held_back')",
+    )
+    if present < 3 or not _count(con, "select count(*) from linkage.mother_pairs"):
+        return
+    scored = estimated_blocking_recall(con, non_null_columns(con, "linkage.mother_records"))
+    con.execute(
+        "insert into linkage.summary values "
+        "('mother_blocking_recall_estimated', 'all', 'all', $n, $d, "
+        "round($n / nullif($d, 0), 4)), "
+        "('mother_pairs_held_back', 'all', 'all', "
+        "(select count(*) from linkage.mother_edges_held_back), null, null)",
+        {"n": scored.blocked_pairs, "d": scored.known_pairs},
+    )
+    # The model's own expectation of its precision and recall, for users with no truth: taking
+    # each scored pair's match probability at its word, the pairs at or above the threshold
+    # hold sum(p) true matches of count(*) (precision), out of sum(p) over every scored pair
+    # (recall among compared pairs; multiply by blocking recall for recall of all pairs).
+    threshold = con.sql(
+        "select json_extract(run_settings, '$.match_threshold')::double "
+        "from linkage.splink_model where model_name = 'mothers'"
+    ).fetchone()
+    if threshold is None or threshold[0] is None:
+        return
+    con.execute(
+        "insert into linkage.summary select 'mother_prior_rule_recall_estimated', 'all', 'all', "
+        "null, null, json_extract(run_settings, '$.prior_rule_recall')::double "
+        "from linkage.splink_model where model_name = 'mothers' "
+        "and json_extract(run_settings, '$.prior_rule_recall') is not null"
+    )
+    con.execute(
+        "insert into linkage.summary "
+        "select 'mother_model_expected_precision', 'all', 'all', round(sum(match_probability) "
+        "filter (where match_probability >= $t), 2), count(*) filter (where match_probability "
+        ">= $t), round(sum(match_probability) filter (where match_probability >= $t) / "
+        "nullif(count(*) filter (where match_probability >= $t), 0), 4) "
+        "from linkage.mother_pairs "
+        "union all "
+        "select 'mother_model_expected_recall', 'all', 'all', round(sum(match_probability) "
+        "filter (where match_probability >= $t), 2), round(sum(match_probability), 2), "
+        "round(sum(match_probability) filter (where match_probability >= $t) / "
+        "nullif(sum(match_probability), 0), 4) from linkage.mother_pairs",
+        {"t": threshold[0]},
+    )

@@ -24,6 +24,7 @@ from splink import DuckDBAPI
 
 from recurrence.config import LinkageConfig
 from recurrence.linkage import settings as s
+from recurrence.linkage.blocking import estimated_prior_recall
 from recurrence.linkage.model import (
     NothingToTrainError,
     cluster_edges,
@@ -85,8 +86,15 @@ def _empty_pairs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _score_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig, available: set[str]) -> str:
-    """Train the mother model, score pairs into ``linkage.mother_pairs``; return model JSON."""
+def _score_pairs(
+    con: duckdb.DuckDBPyConnection, config: LinkageConfig, available: set[str]
+) -> tuple[str, float]:
+    """Train the mother model, score pairs into ``linkage.mother_pairs``.
+
+    Returns the model JSON and the recall of the prior rules used (estimated from the data).
+    """
+    prior_rules = s.usable_rules(s.MOTHER_PRIOR_RULES, available)
+    prior_recall = estimated_prior_recall(con, prior_rules)
     with splink_workspace(con) as ws:
         ws.import_table("linkage.mother_records", "work_mother_records")
         db_api = DuckDBAPI(connection=con)
@@ -95,8 +103,8 @@ def _score_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig, availabl
             db_api,
             inputs,
             s.mother_settings(available),
-            prior_rules=s.usable_rules(s.MOTHER_PRIOR_RULES, available),
-            prior_recall=s.MOTHER_PRIOR_RECALL,
+            prior_rules=prior_rules,
+            prior_recall=prior_recall,
             em_rules=s.usable_rules(s.MOTHER_EM_RULES, available),
             seed=config.seed,
         )
@@ -118,7 +126,7 @@ def _score_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig, availabl
         weight_high=weight + s.CLERICAL_WEIGHT_BAND,
         sample_size=s.CLERICAL_SAMPLE_SIZE,
     )
-    return text
+    return text, prior_recall
 
 
 def _weight(probability: float) -> float:
@@ -146,6 +154,7 @@ def cluster_mothers(
     unknown = set(evidence) - set(s.ALL_EVIDENCE)
     if unknown:
         raise ValueError(f"Unknown evidence {sorted(unknown)}; known: {s.ALL_EVIDENCE}.")
+    run_sql(con, "linkage/mother_edges_held_back.sql", evidence=list(evidence), threshold=threshold)
     run_sql(con, "linkage/mother_edges.sql", evidence=list(evidence), threshold=threshold)
     with splink_workspace(con) as ws:
         ws.import_table("linkage.mother_records", "work_nodes", ["record_id"])
@@ -195,6 +204,7 @@ def link_mothers(
     messages: list[str] = []
     records = _count(con, "select count(*) from linkage.mother_records")
     text: str | None = None
+    prior_recall: float | None = None
     fallback: str | None = None
     if records == 0:
         messages.append(
@@ -216,7 +226,7 @@ def link_mothers(
             chosen = tuple(e for e in chosen if e != s.EVIDENCE_SPLINK)
         else:
             try:
-                text = _score_pairs(con, config, available)
+                text, prior_recall = _score_pairs(con, config, available)
             except NothingToTrainError:
                 fallback = (
                     "The mother model found no record pairs to train on: it was not trained, "
@@ -238,6 +248,7 @@ def link_mothers(
             "match_threshold": config.match_threshold,
             "seed": config.seed,
             "evidence": list(chosen),
+            **({"prior_rule_recall": prior_recall} if prior_recall is not None else {}),
             **({"fallback": fallback} if fallback else {}),
         },
     )

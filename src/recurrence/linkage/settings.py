@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from splink import SettingsCreator, block_on
 from splink import comparison_level_library as cll
 from splink import comparison_library as cl
+from splink.blocking_rule_library import CustomRule
 
 if TYPE_CHECKING:  # Splink's creator classes are internal; used for annotations only
     from splink.internals.blocking_rule_creator import BlockingRuleCreator
@@ -41,8 +42,14 @@ CLERICAL_WEIGHT_BAND = 3.0
 U_MAX_PAIRS = 2e6
 #: Largest number of blocked pairs used in one EM session (hash-sampled, so reproducible).
 EM_MAX_PAIRS = 1e6
-#: Assumed recall of the deterministic rules used to estimate the prior match probability.
+#: Assumed recall of the deterministic rules used to estimate the prior match probability. For
+#: mothers it is used only when too few record pairs share a person id to estimate it
+#: (:func:`recurrence.linkage.blocking.estimated_prior_recall`).
 MOTHER_PRIOR_RECALL = 0.7
+#: Fewest pairs sharing a person id from which the mother prior rule's recall is estimated.
+PRIOR_RECALL_MIN_PAIRS = 50
+#: Lowest estimated recall used (a smaller one would make the prior implausibly large).
+PRIOR_RECALL_FLOOR = 0.05
 CHILD_BIRTH_PRIOR_RECALL = 0.8
 #: Largest plausible gap, in days, between a child's recorded date of birth and its birth record's.
 BABY_DOB_NEAR_DAYS = 7
@@ -97,29 +104,86 @@ CHILD_BIRTH_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Rule:
-    """A blocking rule on named columns, kept as column names so it can be filtered."""
+    """A blocking rule on named columns, kept as column names so it can be filtered.
+
+    ``condition`` is empty for a rule of equal columns (``block_on``); otherwise it is the rule's
+    SQL on ``l.`` and ``r.`` (e.g. forename and surname swapped) and ``columns`` names every
+    column it reads.
+    """
 
     columns: tuple[str, ...]
+    condition: str = ""
+    name: str = ""
 
     def creator(self) -> BlockingRuleCreator:
         """Return the Splink blocking rule."""
+        if self.condition:
+            return CustomRule(self.condition)
         return block_on(*self.columns)
+
+    def sql(self) -> str:
+        """The rule as a SQL condition on aliases ``l`` and ``r`` (false where a column is null)."""
+        if self.condition:
+            return f"({self.condition})"
+        return "(" + " and ".join(f'l."{c}" = r."{c}"' for c in self.columns) + ")"
+
+    @property
+    def label(self) -> str:
+        """A short name for reports: the given name, the condition, or the columns."""
+        return self.name or self.condition or ", ".join(self.columns)
 
 
 def _rule(*columns: str) -> Rule:
     return Rule(tuple(columns))
 
 
+def _swapped(forename: str, surname: str, also: str) -> Rule:
+    return Rule(
+        (forename, surname, also),
+        f'l."{forename}" = r."{surname}" and l."{surname}" = r."{forename}" '
+        f'and l."{also}" = r."{also}"',
+        name=f"{forename} and {surname} swapped, {also}",
+    )
+
+
 # Prediction blocking for mothers. Each rule keeps blocks small (year-month of birth has ~400
 # values, a Soundex code ~1,000), so comparisons grow near-linearly with records; together they
 # catch a surname change (rules 2, 4), a move (1-3), a month out (3, 5) and a missing date of
 # birth (5). Forename and surname alone would be quadratic: common names form huge blocks.
+# Rules 6-13 (issue 19) each survive an error the first five do not; recall added (true pairs)
+# and pairs each costs, added in this order on the sample (default / hard profile), are in
+# benchmarks/RESULTS.md ("Blocking that survives one error"). A rule was kept when it added
+# true pairs on the hard profile at under ~150 compared pairs per true pair found.
 MOTHER_BLOCKING: tuple[Rule, ...] = (
     _rule("birth_year_month", "surname_soundex_hash"),
     _rule("birth_year_month", "forename_soundex_hash"),
     _rule("forename_hash", "surname_hash", "birth_year"),
     _rule("birth_year_month", "postcode_district"),
     _rule("forename_soundex_hash", "surname_soundex_hash", "postcode_area"),
+    # 6: forename and surname swapped (Soundex, so a typo that keeps the code survives too),
+    # within the region: unbounded, the swapped rows of common names paired with every woman of
+    # that name (at 10% of national volume, hard profile: 63,383 pairs for 233 true pairs; with
+    # the region 7,292 for 196)
+    _swapped("forename_soundex_hash", "surname_soundex_hash", "region_code"),
+    # 7, 8: date of birth wrong or missing and one name mistyped, still at the same address
+    _rule("forename_hash", "postcode_district"),
+    _rule("surname_hash", "postcode_district"),
+    # 9: the same full name where one date of birth is missing (a move as well), within the
+    # region (at 10% of national volume: default 471 pairs for 23 true pairs, hard 3,808 for 34;
+    # without the region 4,842 for 35 and 38,088 for 61)
+    Rule(
+        ("forename_hash", "surname_hash", "bym_index", "region_code"),
+        'l."forename_hash" = r."forename_hash" and l."surname_hash" = r."surname_hash" '
+        'and l."region_code" = r."region_code" '
+        'and (l."bym_index" is null or r."bym_index" is null)',
+        name="forename_hash, surname_hash, region_code, one bym_index missing",
+    ),
+    # 10: a date error and a typo that keeps both Soundex codes, after a move within the area
+    _rule("forename_soundex_hash", "surname_soundex_hash", "la_code"),
+    # 11-13: both names mistyped, with the year (or year-month) and where she lives
+    _rule("birth_year", "postcode_district"),
+    _rule("birth_year", "surname_soundex_hash", "la_code"),
+    _rule("bym_index", "la_code"),
 )
 # Pairs these rules find are taken as almost certain matches when estimating the prior.
 MOTHER_PRIOR_RULES: tuple[Rule, ...] = (_rule("forename_hash", "surname_hash", "birth_year_month"),)
@@ -178,7 +242,12 @@ CHILD_BIRTH_EM_RULES: tuple[Rule, ...] = (
 BABY_DOB_M: tuple[float, float, float] = (0.97, 0.025, 0.005)
 
 
-def _name(col: str, soundex_col: str, other_col: str | None, label: str) -> ComparisonCreator:
+def _name(
+    col: str, soundex_col: str, other_col: str | None, label: str, *, errors: bool = False
+) -> ComparisonCreator:
+    # errors=True (mothers, issue 19) adds term frequencies to the Soundex level and a level for
+    # names swapped with a typo that keeps both Soundex codes. The child-to-birth model keeps
+    # the plain levels: its F1 is 0.998 and it runs on every birth nationally.
     levels: list[ComparisonLevelCreator] = [
         cll.NullLevel(col),
         cll.ExactMatchLevel(col, term_frequency_adjustments=True),
@@ -190,22 +259,46 @@ def _name(col: str, soundex_col: str, other_col: str | None, label: str) -> Comp
                 label_for_charts="forename and surname swapped",
             )
         )
-    levels += [
-        cll.CustomLevel(f'"{soundex_col}_l" = "{soundex_col}_r"', label_for_charts="same Soundex"),
-        cll.ElseLevel(),
-    ]
+    # Soundex hashes are keyed like the names, so they keep name frequencies: a shared Soundex
+    # code of a common name is weaker evidence than a rare one's (term frequencies, as exact).
+    levels.append(
+        cll.ExactMatchLevel(soundex_col, term_frequency_adjustments=True).configure(
+            label_for_charts="same Soundex"
+        )
+        if errors
+        else cll.CustomLevel(
+            f'"{soundex_col}_l" = "{soundex_col}_r"', label_for_charts="same Soundex"
+        )
+    )
+    if other_col is not None and errors:
+        other_sdx = other_col.replace("_hash", "_soundex_hash")
+        levels.append(
+            cll.CustomLevel(
+                f'"{soundex_col}_l" = "{other_sdx}_r" and "{other_sdx}_l" = "{soundex_col}_r"',
+                label_for_charts="forename and surname swapped, same Soundex",
+            )
+        )
+    levels.append(cll.ElseLevel())
     return cl.CustomComparison(levels, output_column_name=label)
 
 
-def _year_month(prefix: str) -> ComparisonCreator:
+def _year_month(prefix: str, *, errors: bool = False) -> ComparisonCreator:
     col = f"{prefix}bym_index"
     diff = f'abs("{col}_l" - "{col}_r")'
+    digit = [
+        # a year digit wrong, or the year one out: the month agrees, the year does not
+        cll.CustomLevel(
+            f'"{col}_l" % 12 = "{col}_r" % 12 and {diff} <= 120',
+            label_for_charts="same month, year within ten",
+        )
+    ]
     return cl.CustomComparison(
         [
             cll.NullLevel(col),
             cll.CustomLevel(f"{diff} = 0", label_for_charts="same year-month"),
             cll.CustomLevel(f"{diff} <= 1", label_for_charts="within one month"),
             cll.CustomLevel(f"{diff} <= 12", label_for_charts="within a year"),
+            *(digit if errors else []),
             cll.ElseLevel(),
         ],
         output_column_name=f"{prefix}birth_year_month",
@@ -294,11 +387,15 @@ def mother_comparisons(available: Collection[str]) -> list[ComparisonCreator]:
     comparisons: list[ComparisonCreator] = []
     if "forename_hash" in available:
         other = "surname_hash" if "surname_hash" in available else None
-        comparisons.append(_name("forename_hash", "forename_soundex_hash", other, "forename"))
+        comparisons.append(
+            _name("forename_hash", "forename_soundex_hash", other, "forename", errors=True)
+        )
     if "surname_hash" in available:
-        comparisons.append(_name("surname_hash", "surname_soundex_hash", None, "surname"))
+        comparisons.append(
+            _name("surname_hash", "surname_soundex_hash", None, "surname", errors=True)
+        )
     if "bym_index" in available:
-        comparisons.append(_year_month(""))
+        comparisons.append(_year_month("", errors=True))
     comparisons.append(_place(""))
     return comparisons
 

@@ -24,6 +24,8 @@ import pyarrow.compute as pc
 
 from recurrence.synth import calibration as cal
 from recurrence.synth.geography import build_geography
+from recurrence.synth.hard import PROFILES, apply_hard_corruption
+from recurrence.synth.hard import parameters as hard_parameters
 from recurrence.synth.names import NameModel
 from recurrence.synth.practice import PracticeChange, apply_practice_change
 from recurrence.synth.proceedings import simulate
@@ -76,6 +78,7 @@ class SynthSummary:
     seconds: float = 0.0
     practice_change: PracticeChange | None = None
     outcomes_changed: int = 0
+    corruption: str = "default"
 
     def describe(self) -> str:
         """A few lines for the console: rows per table, years covered and timing.
@@ -92,6 +95,8 @@ class SynthSummary:
             f"{cal.BIRTHS_START.isoformat()} to {cal.EXTRACT_END.isoformat()}",
         ]
         lines += [f"  {name}: {n:,} rows" for name, n in self.rows.items()]
+        if self.corruption != "default":
+            lines.append(f"corruption profile: {self.corruption}")
         if self.practice_change is not None:
             lines.append(
                 f"practice change {self.practice_change.describe()}: "
@@ -117,6 +122,7 @@ def generate_extract(
     file_format: FileFormat = "mixed",
     practice_change: PracticeChange | None = None,
     fraction: float | None = None,
+    corruption: str = "default",
 ) -> SynthSummary:
     """Write a synthetic extract with ground truth into ``out_dir``.
 
@@ -137,6 +143,10 @@ def generate_extract(
     fraction
         Share of national volumes to simulate, overriding the scale's own (``0.1`` is a tenth
         of England and Wales); used by the scaling benchmark. ``None`` keeps the scale's.
+    corruption
+        ``'default'`` (the recorded errors calibrated in :mod:`calibration`) or ``'hard'``,
+        which adds the errors of :mod:`recurrence.synth.hard` to mothers' rows (with its own
+        random stream, so the default profile's files are unchanged).
 
     Returns
     -------
@@ -152,6 +162,8 @@ def generate_extract(
         raise ValueError(f"scale must be one of {sorted(cal.SCALE_FRACTION)}, not {scale!r}")
     if file_format not in ("csv", "parquet", "mixed"):
         raise ValueError(f"file_format must be csv, parquet or mixed, not {file_format!r}")
+    if corruption not in PROFILES:
+        raise ValueError(f"corruption must be one of {list(PROFILES)}, not {corruption!r}")
     started = time.perf_counter()
     out_dir = Path(out_dir)
     truth_dir = out_dir / "truth"
@@ -174,6 +186,10 @@ def generate_extract(
         changed = apply_practice_change(
             cases, geo, practice_change, np.random.default_rng([seed, 9009])
         )
+    hard = None
+    if corruption == "hard":
+        # Its own stream, after everything the default profile draws, so the default is unchanged.
+        hard = apply_hard_corruption(np.random.default_rng([seed, 1919]), cases, truth, names)
     births = record_births(rng, truth, names, geo, fraction)
     hasher = NameHasher(names.vocab, synthetic_key(seed))
 
@@ -187,6 +203,7 @@ def generate_extract(
         file_format=file_format,
         practice_change=practice_change,
         outcomes_changed=changed,
+        corruption=corruption,
     )
     other_fmt = "parquet" if file_format == "parquet" else "csv"
     births_fmt = "csv" if file_format == "csv" else "parquet"
@@ -233,6 +250,13 @@ def generate_extract(
         "[rows]",
         *(f'"{k}" = {v}' for k, v in summary.rows.items()),
     ]
+    if hard is not None:
+        manifest += [
+            "",
+            "[hard_corruption]",
+            *(f"{k} = {_toml_value(v)}" for k, v in sorted(hard_parameters().items())),
+            *hard.manifest_lines(),
+        ]
     if practice_change is not None:
         manifest += [
             "",
