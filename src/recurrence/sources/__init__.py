@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from pathlib import Path
 
 from recurrence.contract import BIRTHS, CASE_PEOPLE, CASES
@@ -110,6 +111,21 @@ def adapt(
     )
     # English births are not in SAIL: an empty maternity table (header only).
     _write_csv(out_dir / "births.csv", [c.name for c in BIRTHS.columns if c.required], [])
+    live_births = settings["extract"]["live_births_file"]
+    if live_births:
+        if not Path(live_births).is_file():
+            raise ExtractError(
+                live_births,
+                "the live-births file does not exist.",
+                "Give a CSV of region_code,year,live_births in "
+                "extract.live_births_file, or leave it empty.",
+            )
+        shutil.copyfile(live_births, out_dir / "live_births.csv")
+    else:
+        log.notes.append(
+            "no live_births table: newborn rates need published live births "
+            "(extract.live_births_file)."
+        )
     (out_dir / "extract.toml").write_text(
         f"extract_end_date = {end.isoformat()}\n"
         f'source = "{settings["extract"]["source"]} ({log.source})"\n'

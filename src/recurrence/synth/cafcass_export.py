@@ -133,7 +133,8 @@ class World:
         """One mother with her sets of proceedings."""
         rng = self.rng
         start = dt.date(2008, 1, 1) + dt.timedelta(days=rng.randint(0, 15 * 365))
-        mother = self.human("Female", dt.date(1975, 1, 1) + dt.timedelta(days=rng.randint(0, 9000)))
+        # 30 to 42 at the first proceedings, so 18 or over at the birth of a child of up to 12
+        mother = self.human("Female", start - dt.timedelta(days=rng.randint(30 * 365, 42 * 365)))
         mother.typo = rng.random() < 0.03
         father = self.human("Male", mother.birth - dt.timedelta(days=rng.randint(0, 2000)))
         issue = start
@@ -268,6 +269,14 @@ def generate_cafcass_export(
         writer.writerow(["local_authority", "la_code", "region_code"])
         for i, name in enumerate(las):
             writer.writerow([name, f"E910000{i:02d}", ENGLAND_REGIONS[i % len(ENGLAND_REGIONS)]])
+
+    # published live births (not a SAIL table): denominators for a Cafcass-only run
+    with (Path(out) / "live_births.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["region_code", "year", "live_births"])
+        for region in ENGLAND_REGIONS:
+            for year in range(2007, 2024):
+                writer.writerow([region, year, 50000 + 1000 * ENGLAND_REGIONS.index(region)])
 
     # cases open at the switch are copied into ECMS
     for case in list(world.cases):
