@@ -236,7 +236,8 @@ def _coerce(section: str, name: str, value: Any, default: Any, source: str) -> A
         )
     choices = _CHOICES.get((section, name))
     if choices and value not in choices:
-        raise ConfigError(f"Setting {where} must be one of {', '.join(choices)}; got {value!r}.")
+        shown = ", ".join(c or '""' for c in choices)
+        raise ConfigError(f"Setting {where} must be one of {shown}; got {value!r}.")
     return value
 
 

@@ -288,10 +288,15 @@ def test_an_ecms_copy_of_a_cms_case_is_set_aside(settings, log):
         ecms.people[pid].alfs = set(cms.people[pid].alfs)  # the same people, joined by ALF_PE
     out = build_contract([cms, ecms], settings, LA_MAP, log)
     assert [c["case_id"] for c in out.cases] == ["CMS-c1"]
+    assert log.figures["mothers joined by ALF_PE across CMS and ECMS"] == 0
     assert log.set_aside[("cases", "ECMS copy of a CMS case (migrated at the switch)")] == 1
     settings["proceedings"]["overlap_rule"] = "keep_both"
-    out = build_contract([cms, ecms], settings, LA_MAP, AdaptationLog("x"))
+    log = AdaptationLog("x")
+    out = build_contract([cms, ecms], settings, LA_MAP, log)
     assert [c["case_id"] for c in out.cases] == ["CMS-c1", "ECMS-c1"]
+    assert log.figures["mothers joined by ALF_PE across CMS and ECMS"] == 1
+    assert log.figures["mothers in several cases joined by ALF_PE"] == 1
+    assert log.figures["mother rows keyed by ALF_PE / by a system id"] == [2, 0]
 
 
 def test_cases_without_care_application_or_known_authority_are_set_aside(settings, log):
@@ -492,3 +497,15 @@ def test_cli_adapt_succeeds_and_a_bad_folder_exits_3(export, tmp_path, capsys):
         == EXIT_EXTRACT
     )
     assert "input folder does not exist" in capsys.readouterr().err
+
+
+def test_the_run_stage_settings_are_checked_before_a_run():
+    assert load_config().source.adapter == ""
+    config = load_config(overrides=['source.adapter="cafcass"', 'source.input="export"'])
+    assert config.source.adapter == "cafcass"
+    with pytest.raises(
+        ConfigError, match=r"source\.adapter \(from --set\) must be one of \"\", cafcass-cms"
+    ):
+        load_config(overrides=['source.adapter="cafcass-wales"'])
+    with pytest.raises(ConfigError, match=r"source\.input is empty"):
+        load_config(overrides=['source.adapter="cafcass-ecms"'])

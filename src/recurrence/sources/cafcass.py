@@ -193,6 +193,7 @@ class Reader:
         self.formats = tuple(settings["tables"]["date_formats"])
         self.refreshes: list[dt.date] = []
         self.latest: dt.date | None = None
+        self._ids: dict[str | None, str | None] = {}
 
     def table(self, name: str, *columns: str, optional: bool = False) -> SourceTable | None:
         """Read table ``name`` (stop if a required one or a column is missing)."""
@@ -222,8 +223,9 @@ class Reader:
         """Rule ``exact_duplicates``: rows equal in every column but the row id and load date."""
         seen: set[tuple] = set()
         out = []
+        compared = [c for c in table.columns if c not in (row_id, "AVAIL_FROM_DT")]
         for number, row in enumerate(table.rows, start=1):
-            key = tuple((c, row[c]) for c in table.columns if c not in (row_id, "AVAIL_FROM_DT"))
+            key = tuple(row[c] for c in compared)
             if key in seen:
                 continue
             seen.add(key)
@@ -234,7 +236,11 @@ class Reader:
 
     def id(self, table: SourceTable, row: dict, number: int, column: str) -> str | None:
         """The key in ``column`` of a row, normalised (rule ``ids``)."""
-        return normalise_id(row.get(column), table, number, column)
+        value = row.get(column)
+        known = self._ids.get(value)
+        if known is None:
+            known = self._ids[value] = normalise_id(value, table, number, column)
+        return known
 
     def date(self, table: SourceTable, row: dict, number: int, column: str) -> dt.date | None:
         """The date in ``column`` of a row; the latest event date seen is kept."""
@@ -859,6 +865,21 @@ def build_contract(
                 }
             )
             out.people.extend(rows.values())
+    mothers = [r for r in out.people if r["role"] == "mother"]
+    systems_of: dict[str, set[str]] = defaultdict(set)
+    cases_of: Counter[str] = Counter()
+    for r in mothers:
+        systems_of[str(r["person_id"])].add(str(r["case_id"]).split("-")[0])
+        cases_of[str(r["person_id"])] += 1
+    alf = [k for k in systems_of if k.startswith("ALF-")]
+    log.figures["mother rows keyed by ALF_PE / by a system id"] = [
+        sum(str(r["person_id"]).startswith("ALF-") for r in mothers),
+        sum(not str(r["person_id"]).startswith("ALF-") for r in mothers),
+    ]
+    log.figures["mothers in several cases joined by ALF_PE"] = sum(cases_of[k] > 1 for k in alf)
+    log.figures["mothers joined by ALF_PE across CMS and ECMS"] = sum(
+        len(systems_of[k]) > 1 for k in alf
+    )
     for n, (lower, counted, upper) in newborn.items():
         log.figures[f"children under {n} days at issue (lower, counted, upper)"] = [
             lower,
