@@ -317,6 +317,7 @@ def generate_cafcass_export(
         "eout": f"{PROJECT}.CAFE_ECMS_LEGALOUTPUTS_{ECMS_REFRESH}",
     }
     row_id = iter(range(10**6, 10**7))
+    mother_of_case: list[tuple[str, str]] = []  # (contract case id, true mother)
     for number, case in enumerate(sorted(world.cases, key=lambda c: (c.issue, c.copied))):
         private = case.app_type == "4"
         if case.copied:
@@ -333,6 +334,8 @@ def generate_cafcass_export(
         system = "ecms" if ecms else "cms"
         case_id = str(900000 + number)
         app_id = str(400000 + number)
+        if not case.copied and not private:
+            mother_of_case.append((f"{system.upper()}-{case_id}", str(id(case.mother))))
         adults = [case.mother] + ([case.father] if case.father else [])
         for h in (*adults, *case.children):
             (ecms_people if ecms else cms_people)[world.pid(h, system)] = h
@@ -627,5 +630,11 @@ def generate_cafcass_export(
                 w.add(name, columns, list(row))
     w.write()
     truth["alf_coverage"] = alf_coverage
+    # which true mother each care case is about, by the case id the adapter writes
+    numbers = {m: n for n, m in enumerate(dict.fromkeys(m for _, m in mother_of_case))}
+    with (Path(out) / "truth_mothers.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["case_id", "true_mother"])
+        writer.writerows((c, numbers[m]) for c, m in mother_of_case)
     (Path(out) / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     return truth
