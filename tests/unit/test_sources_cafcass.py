@@ -543,3 +543,43 @@ def test_mothers_joined_by_alf_pe_against_truth(tmp_path, coverage, floor):
     generate_cafcass_export(tmp_path / "in", seed=5, families=150, alf_coverage=coverage)
     adapt(["cafcass"], tmp_path / "in", tmp_path / "out")
     assert _mother_pairs_f1(tmp_path / "out", tmp_path / "in" / "truth_mothers.csv") >= floor
+
+
+def test_native_parquet_types_give_the_same_extract(export, tmp_path):
+    """Keys as 64-bit integers and dates as timestamps read the same as text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = _copy(export, tmp_path)
+    adapt(["cafcass"], folder, tmp_path / "text")
+    path = folder / "SAIL1661V.CAFE_ECMS_APPLICATIONS_20240111.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    table = pa.table(
+        {
+            "ID_PE": pa.array([int(r["ID_PE"]) for r in rows], pa.int64()),
+            "CASE_ID_PE": pa.array([int(r["CASE_ID_PE"]) for r in rows], pa.int64()),
+            "APPLICATIONTYPE1_ID": pa.array([int(r["APPLICATIONTYPE1_ID"]) for r in rows]),
+            "DATEOFAPPLICATION": pa.array(
+                [dt.datetime.fromisoformat(r["DATEOFAPPLICATION"]) for r in rows],
+                pa.timestamp("us"),
+            ),
+        }
+    )
+    path.unlink()
+    pq.write_table(table, path.with_suffix(".parquet"))
+    adapt(["cafcass"], folder, tmp_path / "native")
+    for name in ("cases.csv", "case_people.csv"):
+        assert (tmp_path / "text" / name).read_text() == (tmp_path / "native" / name).read_text()
+
+
+def test_a_missing_lookup_is_noted_and_types_match_by_id(export, tmp_path):
+    folder = _copy(export, tmp_path)
+    (folder / "SAILCAFEREFV.ECMS_APPLICATIONTYPES_20240111.csv").unlink()
+    log = adapt(["cafcass-ecms"], folder, tmp_path / "by_label")
+    assert "lookup ECMS_APPLICATIONTYPES not found: types matched by id only" in log.notes
+    assert log.figures["cases written"] == 0
+    settings = tmp_path / "ids.toml"
+    settings.write_text('[proceedings]\ns31_care = ["1"]\ns31_supervision = ["2"]\n')
+    log = adapt(["cafcass-ecms"], folder, tmp_path / "by_id", settings)
+    assert log.figures["cases written"] > 0
