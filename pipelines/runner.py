@@ -120,6 +120,17 @@ def run_pipeline(
         ),
     ]
     config = load_config(config_file, extra)  # fail fast, before Dagster starts, on a bad setting
+    if config.source.adapter:
+        from recurrence.sources import adapt
+
+        log = adapt(
+            [config.source.adapter],
+            Path(config.source.input),
+            config.paths.extract,
+            config.source.settings or None,
+        )
+        if not quiet:
+            print(log.describe(), flush=True)
     _prepare_dagster_home(config)
 
     definitions = load_defs()

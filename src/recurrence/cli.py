@@ -40,6 +40,15 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_adapt(args: argparse.Namespace) -> int:
+    from recurrence.sources import adapt
+
+    log = adapt(args.source, Path(args.input), Path(args.out), args.settings)
+    print(log.describe())
+    print(f"wrote {args.out} (adaptation log: {Path(args.out) / 'adaptation_log.json'})")
+    return 0
+
+
 def _cmd_pseudonymise(args: argparse.Namespace) -> int:
     from recurrence.pseudonymise import pseudonymise_extract, read_key
 
@@ -208,6 +217,24 @@ def build_parser() -> argparse.ArgumentParser:
         "re-issued person ids to mothers' rows)",
     )
     synth.set_defaults(func=_cmd_synth)
+
+    adapt = sub.add_parser(
+        "adapt",
+        help="turn a provider's own tables (Cafcass CMS/ECMS in SAIL) into a contract extract",
+    )
+    adapt.add_argument(
+        "--source",
+        action="append",
+        required=True,
+        choices=("cafcass-cms", "cafcass-ecms", "cafcass"),
+        help="source system; repeat (or use 'cafcass') to join CMS and ECMS into one extract",
+    )
+    adapt.add_argument("--in", dest="input", required=True, help="folder of exported tables")
+    adapt.add_argument("--out", required=True, help="extract folder to write")
+    adapt.add_argument(
+        "--settings", help="TOML file of adapter settings (see src/recurrence/sources/cafcass.toml)"
+    )
+    adapt.set_defaults(func=_cmd_adapt)
 
     pseudo = sub.add_parser(
         "pseudonymise", help="turn an identifiable extract into a contract extract"

@@ -131,6 +131,15 @@ class PublicationConfig:
 
 
 @dataclass(frozen=True)
+class SourceConfig:
+    """An optional first stage: adapt a provider's own tables into the extract (docs/sources.md)."""
+
+    adapter: str
+    input: str
+    settings: str
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one run."""
 
@@ -144,6 +153,7 @@ class Config:
     outcomes: OutcomesConfig
     inbox: InboxConfig
     publication: PublicationConfig
+    source: SourceConfig
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Return the configuration as plain TOML-compatible values, for provenance records."""
@@ -165,6 +175,7 @@ _SECTIONS: dict[str, type] = {
     "outcomes": OutcomesConfig,
     "inbox": InboxConfig,
     "publication": PublicationConfig,
+    "source": SourceConfig,
 }
 
 OUTCOME_CLASSES = ("removal", "home_or_family")
@@ -175,6 +186,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("recurrence", "event"): ("new_child", "any"),
     ("rates", "year_type"): ("financial", "calendar"),
     ("rates", "ci_method"): ("exact", "byar"),
+    ("source", "adapter"): ("", "cafcass-cms", "cafcass-ecms", "cafcass"),
     **{("outcomes", code): OUTCOME_CLASSES for code in OUTCOMES},
 }
 
@@ -233,7 +245,8 @@ def _coerce(section: str, name: str, value: Any, default: Any, source: str) -> A
         )
     choices = _CHOICES.get((section, name))
     if choices and value not in choices:
-        raise ConfigError(f"Setting {where} must be one of {', '.join(choices)}; got {value!r}.")
+        shown = ", ".join(c or '""' for c in choices)
+        raise ConfigError(f"Setting {where} must be one of {shown}; got {value!r}.")
     return value
 
 
@@ -334,6 +347,11 @@ def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -
     config = Config(**built)
     if max(config.recurrence.report_years) > 10:
         raise ConfigError("Setting recurrence.report_years may not go beyond 10 years.")
+    if config.source.adapter and not config.source.input:
+        raise ConfigError(
+            "Setting source.input is empty: give the folder of exported tables that "
+            f"source.adapter = {config.source.adapter!r} should adapt."
+        )
     if config.outcomes.target_weeks <= 0:
         raise ConfigError("Setting outcomes.target_weeks must be a positive number of weeks.")
     return config
