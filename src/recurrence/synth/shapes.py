@@ -150,7 +150,16 @@ def _keep_cases(extract: Extract, keep: pl.Expr) -> Extract:
     """Keep the cases matching ``keep`` and their people."""
     cases = extract.tables["cases"].filter(keep)
     people = extract.tables["case_people"].join(cases.select("case_id"), on="case_id", how="semi")
-    return replace(extract, tables={**extract.tables, "cases": cases, "case_people": people})
+    # Keeping fewer cases can leave the end date long after the last proceedings; such a provider
+    # would say the extract covers to that date, so ingest is told the gap is expected.
+    overrides = extract.overrides
+    if "ingest.max_end_date_gap_days=36500" not in overrides:
+        overrides = (*overrides, "ingest.max_end_date_gap_days=36500")
+    return replace(
+        extract,
+        tables={**extract.tables, "cases": cases, "case_people": people},
+        overrides=overrides,
+    )
 
 
 def _with(extract: Extract, **tables: pl.DataFrame) -> Extract:
@@ -193,10 +202,7 @@ def _one_financial_year(extract: Extract) -> Extract:
     years = cases.with_columns(fy=fy)["fy"].value_counts(sort=True)["fy"]
     if years.is_empty():
         return extract
-    kept = _keep_cases(extract, pl.col("case_id").is_in(cases.filter(fy == years[0])["case_id"]))
-    # One year of proceedings followed up to the extract's end: ingest refuses an end date far
-    # after the last proceedings unless the analyst says so, as such a provider would.
-    return replace(kept, overrides=(*kept.overrides, "ingest.max_end_date_gap_days=36500"))
+    return _keep_cases(extract, pl.col("case_id").is_in(cases.filter(fy == years[0])["case_id"]))
 
 
 def _no_return(extract: Extract) -> Extract:
