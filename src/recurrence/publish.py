@@ -133,6 +133,9 @@ def write_csv(published: pl.DataFrame, folder: Path, *, symbol: str) -> Path:
     return atomic_write(folder / CSV_NAME, lambda tmp: text.write_csv(tmp))
 
 
+NO_RATES_NOTES = ("definitions", "denominators")
+
+
 def _notes(config: Config, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
     newborn, infant = age_bands(config.rates)
     d = config.disclosure
@@ -357,6 +360,10 @@ def write_spreadsheet(
             ],
         )
     notes = _notes(config, [])
+    if not sheets:
+        # The sheet that says why no rate is published refers only to what a rate would count and
+        # divide by; gptables refuses notes no sheet refers to.
+        notes = [n for n in notes if n[0] in NO_RATES_NOTES]
     notes_table = pl.DataFrame(
         {"Note reference": [n[0] for n in notes], "Note text": [n[1] for n in notes]}
     ).to_pandas()
@@ -388,7 +395,10 @@ def write_spreadsheet(
             table=pd.DataFrame({"Why no rates are published": list(left_out.values())}),
             table_name="no_rates",
             title="No rates are published from this extract",
-            subtitles=[],
+            subtitles=[
+                "Definitions of newborn and infant$$definitions$$",
+                "Live births, what rates would be divided by$$denominators$$",
+            ],
             scope="England and Wales",
             source="Family court records and maternity records (pseudonymised extract)",
             table_notes={},

@@ -175,3 +175,16 @@ def test_plots_are_figures_with_plain_labels():
     texts = [t.get_text() for t in funnel.axes[0].texts]
     assert texts == ["High LA"]
     assert "4 areas are not shown" in funnel.axes[0].get_xlabel()
+
+
+def test_a_spreadsheet_with_no_rates_says_why_and_has_no_orphan_notes(tmp_path):
+    # Under filterwarnings=error, gptables' warning about unreferenced notes fails this test.
+    empty = published_table().clear()
+    files = write_outputs(empty, tmp_path / "run-1", load_config())
+    with zipfile.ZipFile(files.xlsx) as book:
+        names = book.namelist()
+        text = " ".join(book.read(n).decode("utf-8") for n in names if n.endswith(".xml"))
+    assert "No rates are published from this extract" in text
+    assert "Newborns is left out: no live births" in text
+    assert "Live births by the mother's area of usual residence" in text
+    assert "95% confidence intervals by the exact Poisson method" not in text
