@@ -134,6 +134,7 @@ COX = pl.DataFrame(
     {
         "variable": ["index_period", "age_group"],
         "level": ["2020+", "20-24"],
+        "reference_level": ["2008-2011", "25-29"],
         "hazard_ratio": [None, 1.23],
         "ci_lower": [None, 0.96],
         "ci_upper": [None, 1.56],
@@ -341,6 +342,21 @@ def test_the_cox_section_says_when_the_ph_test_found_no_departure():
     # A run without the released test (an older warehouse) says nothing about it.
     text, _ = _audit(_inputs(published__cox_hazard_ratios=COX), cox_section)
     assert "proportional hazards (the score test" not in " ".join(text.split())
+
+
+def test_the_cox_section_compares_against_the_reference_the_model_used():
+    # An extract that starts in 2014 has no 2008-2011 mothers: the fit used another period.
+    cox = COX.with_columns(
+        pl.when(pl.col("variable") == "index_period")
+        .then(pl.lit("2016-2019"))
+        .otherwise(pl.col("reference_level"))
+        .alias("reference_level")
+    )
+    text, found = _audit(_inputs(published__cox_hazard_ratios=cox), cox_section)
+    flat = " ".join(text.split())
+    assert "2020+ vs 2016-2019" in flat
+    assert "2008-2011" not in flat
+    assert found.passed, found.summary()
 
 
 def _zph_bins(*, hidden: bool = False) -> pl.DataFrame:

@@ -45,7 +45,7 @@ def test_hazard_ratio_matches_an_independent_partial_likelihood():
     rng = np.random.default_rng(7)
     cohort = _cohort(rng, 3000, 1.8)
     result = fit_cox(cohort, covariates=["age_group"], horizon_years=100)
-    assert result.hazard_ratios.columns[:6] == list(COX_COLUMNS)
+    assert result.hazard_ratios.columns[:7] == list(COX_COLUMNS)
     row = result.hazard_ratios.row(0, named=True)
     assert (row["variable"], row["level"]) == ("age_group", "under 20")
     beta = _partial_likelihood_beta(
@@ -107,3 +107,44 @@ def test_no_returns_gives_an_empty_typed_result():
     assert result.hazard_ratios.is_empty()
     assert result.n_events == 0
     assert result.ph_test.columns == list(PH_COLUMNS)
+
+
+def test_each_ratio_names_the_reference_it_was_fitted_against():
+    rng = np.random.default_rng(11)
+    cohort = _cohort(rng, 3000, 1.6).with_columns(
+        # No London (the configured reference) in this extract: the most common region is used.
+        pl.Series(
+            "region_code",
+            rng.choice(["E12000001", "E12000002", "E12000002"], 3000),
+        )
+    )
+    result = fit_cox(cohort, covariates=["age_group", "region_code"], horizon_years=100)
+    refs = dict(result.hazard_ratios.select("variable", "reference_level").unique().iter_rows())
+    assert refs == {"age_group": "25-29", "region_code": "E12000002"}
+    assert set(result.hazard_ratios.filter(pl.col("variable") == "region_code")["level"]) == {
+        "E12000001"
+    }
+
+
+def test_mothers_in_a_level_with_no_returns_are_left_out_not_merged_into_the_reference():
+    rng = np.random.default_rng(12)
+    cohort = _cohort(rng, 3000, 1.6).with_columns(
+        pl.Series("region_code", rng.choice(["E12000007", "E12000001"], 3000))
+    )
+    quiet = pl.DataFrame(
+        {
+            "time_days": np.arange(5000, 5400, dtype=np.int64),
+            "event": [False] * 400,
+            "age_group": ["25-29"] * 400,
+            "region_code": ["E12000009"] * 400,
+        }
+    )
+    with_quiet = fit_cox(
+        pl.concat([cohort, quiet]), covariates=["age_group", "region_code"], horizon_years=100
+    )
+    without = fit_cox(cohort, covariates=["age_group", "region_code"], horizon_years=100)
+    assert with_quiet.n_mothers == without.n_mothers == 3000
+    assert "E12000009" not in set(with_quiet.hazard_ratios["level"])
+    assert with_quiet.hazard_ratios.select("level", "hazard_ratio").equals(
+        without.hazard_ratios.select("level", "hazard_ratio")
+    )

@@ -55,7 +55,6 @@ from recurrence.report.content import (
 from recurrence.report.inputs import ReportInputs, first_row
 from recurrence.report.numbers import Numbers
 from recurrence.report.outcomes_section import outcomes_section
-from recurrence.survival.cohort import REFERENCE_LEVELS
 from recurrence.survival.disclosure import NOT_APPLICABLE_COLUMNS
 from recurrence.survival.estimates import METHOD_AJ, METHOD_KM, OVERALL
 
@@ -543,7 +542,8 @@ def cox_section(inputs: ReportInputs) -> Section:
         )
     labels, hr, lo, hi, heads, rows = [], [], [], [], [], []
     for (variable,), part in ratios.group_by("variable", maintain_order=True):
-        ref = REFERENCE_LEVELS.get(str(variable), "")
+        # The fit's own reference: the configured one is absent from some extracts.
+        ref = str(part["reference_level"][0])
         name = numbers.text(VARIABLE_NAMES.get(str(variable), str(variable)))
         against = numbers.text(level_name(str(variable), ref))
         labels.append(f"{name} (vs {against})")

@@ -29,6 +29,7 @@ from recurrence.survival.ph import ZphResiduals, cox_zph, efron_fit, zph_residua
 COX_COLUMNS: tuple[str, ...] = (
     "variable",
     "level",
+    "reference_level",
     "hazard_ratio",
     "ci_lower",
     "ci_upper",
@@ -42,6 +43,7 @@ _SEP = "="
 _RATIO_SCHEMA = {
     "variable": pl.String,
     "level": pl.String,
+    "reference_level": pl.String,
     "hazard_ratio": pl.Float64,
     "ci_lower": pl.Float64,
     "ci_upper": pl.Float64,
@@ -104,8 +106,15 @@ class CoxResult:
     zph_residuals: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_ZPH_SCHEMA))
 
 
-def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd.DataFrame:
-    """Dummy-coded design matrix (the one polars→pandas boundary of the Cox model)."""
+def _design(
+    cohort: pl.DataFrame, covariates: Sequence[str], years: float
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Dummy-coded design matrix (the one polars→pandas boundary of the Cox model).
+
+    Returns the matrix and each covariate's reference level: :data:`REFERENCE_LEVELS` where
+    the extract has that level, otherwise its most common level (an extract that starts in 2014
+    has no 2008-2011 mothers), so readers are told what each ratio compares against.
+    """
     limit = horizon_days(years)
     keep = cohort.filter(
         pl.all_horizontal(pl.col(c).cast(pl.String) != "unknown" for c in covariates)
@@ -116,6 +125,7 @@ def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd
         *(pl.col(c).cast(pl.String) for c in covariates),
     )
     columns: list[pl.Expr] = [pl.col("time_days"), pl.col("event")]
+    references: dict[str, str] = {}
     for c in covariates:
         ref = REFERENCE_LEVELS.get(c)
         levels = sorted(frame[c].unique().to_list())
@@ -123,12 +133,13 @@ def _design(cohort: pl.DataFrame, covariates: Sequence[str], years: float) -> pd
             continue  # every mother's value is unknown: nothing to compare
         if ref not in levels:
             ref = frame[c].mode().sort()[0]
+        references[c] = ref
         columns += [
             (pl.col(c) == level).cast(pl.Int8).alias(f"{c}{_SEP}{level}")
             for level in levels
             if level != ref
         ]
-    return frame.select(columns).to_pandas()
+    return frame.select(columns).to_pandas(), references
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -176,12 +187,16 @@ def fit_cox(
     """
     if cohort.is_empty():
         return _not_fitted(0, 0)
-    design = _design(cohort, covariates, horizon_years)
-    # Levels with no variation or no events cannot be estimated; drop them rather than fail.
+    design, references = _design(cohort, covariates, horizon_years)
+    # A level with no returns has no finite hazard ratio. Its mothers are left out of the model:
+    # dropping only its column would silently merge them into the reference group.
     dummies = [c for c in design.columns if c not in ("time_days", "event")]
     usable = [
         c for c in dummies if design[c].sum() > 0 and design.loc[design[c] == 1, "event"].sum() > 0
     ]
+    unusable = [c for c in dummies if c not in usable]
+    if unusable:
+        design = design[design[unusable].sum(axis=1) == 0]
     design = design[["time_days", "event", *usable]]
     if not usable or not design["event"].any():
         # No return, or no group to compare with its reference: there is no model to fit.
@@ -214,7 +229,7 @@ def fit_cox(
     if failing:
         keep_cols = [c for c in usable if _split(c)[0] not in failing]
         strata = design[["time_days", "event", *keep_cols]].copy()
-        original = _design(cohort, covariates, horizon_years)
+        original, _ = _design(cohort, covariates, horizon_years)
         strata["_stratum"] = (
             original[[c for c in original.columns if _split(c)[0] in failing]]
             .astype(str)
@@ -235,6 +250,7 @@ def fit_cox(
         {
             "variable": [_split(k)[0] for k in summary.index],
             "level": [_split(k)[1] for k in summary.index],
+            "reference_level": [references[_split(k)[0]] for k in summary.index],
             "hazard_ratio": summary["exp(coef)"].to_numpy(dtype=float),
             "ci_lower": summary["exp(coef) lower 95%"].to_numpy(dtype=float),
             "ci_upper": summary["exp(coef) upper 95%"].to_numpy(dtype=float),
