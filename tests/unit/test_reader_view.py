@@ -459,26 +459,32 @@ def test_pdf_columns_fit_their_longest_word():
     assert widths[2] > widths[1]
 
 
+#: Audit tables of an extract that supplied cases.csv and no live_births file.
+_LIVE_BIRTHS_NOT_SUPPLIED = {
+    "audit__extract_files": pl.DataFrame(
+        {
+            "table_name": ["cases", "live_births"],
+            "file_name": ["cases.csv", None],
+            "sha256": ["ab12", None],
+        }
+    ),
+    "audit__ingest_accounting": pl.DataFrame(
+        {
+            "table_name": ["cases", "live_births"],
+            "source_file": ["cases.csv", "live_births.csv"],
+            "rows_read": [4758, 0],
+            "rows_loaded": [4758, 0],
+            "rows_quarantined": [0, 0],
+        }
+    ),
+}
+
+
 def test_an_optional_table_not_supplied_has_no_counts():
     from recurrence.report.about_sections import data_section
 
     inputs = _inputs(
-        audit__extract_files=pl.DataFrame(
-            {
-                "table_name": ["cases", "live_births"],
-                "file_name": ["cases.csv", None],
-                "sha256": ["ab12", None],
-            }
-        ),
-        audit__ingest_accounting=pl.DataFrame(
-            {
-                "table_name": ["cases", "live_births"],
-                "source_file": ["cases.csv", "live_births.csv"],
-                "rows_read": [4758, 0],
-                "rows_loaded": [4758, 0],
-                "rows_quarantined": [0, 0],
-            }
-        ),
+        **_LIVE_BIRTHS_NOT_SUPPLIED,
         linkage__summary=pl.DataFrame(
             {
                 "measure": ["mother_records", "mother_person_ids", "mother_keys"],
@@ -691,22 +697,7 @@ def test_provenance_gives_no_row_count_for_a_table_not_supplied():
     from recurrence.report.about_sections import provenance_section
 
     inputs = _inputs(
-        audit__extract_files=pl.DataFrame(
-            {
-                "table_name": ["cases", "live_births"],
-                "file_name": ["cases.csv", None],
-                "sha256": ["ab12", None],
-            }
-        ),
-        audit__ingest_accounting=pl.DataFrame(
-            {
-                "table_name": ["cases", "live_births"],
-                "source_file": ["cases.csv", "live_births.csv"],
-                "rows_read": [4758, 0],
-                "rows_loaded": [4758, 0],
-                "rows_quarantined": [0, 0],
-            }
-        ),
+        **_LIVE_BIRTHS_NOT_SUPPLIED,
     )
     files = next(b for b in provenance_section(inputs).blocks if b.caption == "Input files")
     row = next(r for r in files.rows if r[0] == "live_births")
