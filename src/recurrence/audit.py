@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from recurrence.contract import TABLES_BY_NAME
+from recurrence.contract import TABLES_BY_NAME, ForeignKey, referenced_key
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str, **params: object) -> int:
@@ -71,10 +71,17 @@ def count_missing_required(con: duckdb.DuckDBPyConnection, table_name: str) -> d
     return {c: int(n) for c, n in zip(table.required_columns, row, strict=True) if n}
 
 
-def count_orphan_case_people(con: duckdb.DuckDBPyConnection) -> int:
-    """Staging case_people rows whose case_id is not a staging case."""
+def count_orphans(con: duckdb.DuckDBPyConnection, table_name: str, fk: ForeignKey) -> int:
+    """Staging rows of ``table_name`` whose reference ``fk`` names no row of its staging table.
+
+    A reference with a missing part counts as an orphan too: after ingest every reference
+    column of a loaded row is filled (they are required), so a null here is a fault as well.
+    """
+    table = TABLES_BY_NAME[table_name].name
+    match = " and ".join(
+        f"p.{c} = r.{k}" for c, k in zip(fk.columns, referenced_key(fk), strict=True)
+    )
     return _count(
         con,
-        "select count(*) from staging.case_people p "
-        "anti join staging.cases c on p.case_id = c.case_id",
+        f"select count(*) from staging.{table} p anti join staging.{fk.table} r on {match}",
     )

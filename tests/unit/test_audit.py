@@ -5,9 +5,10 @@ import pytest
 from recurrence.audit import (
     count_duplicate_keys,
     count_missing_required,
-    count_orphan_case_people,
+    count_orphans,
     recount_accounting,
 )
+from recurrence.contract import CASE_PEOPLE
 from recurrence.warehouse import connect
 
 
@@ -67,6 +68,7 @@ def test_duplicate_keys_and_missing_required_are_counted(con):
 
 
 def test_orphan_person_rows_are_counted(con):
-    assert count_orphan_case_people(con) == 0
+    (to_cases,) = CASE_PEOPLE.foreign_keys
+    assert count_orphans(con, "case_people", to_cases) == 0
     con.execute("insert into staging.case_people values ('99', 'q', 'child')")
-    assert count_orphan_case_people(con) == 1
+    assert count_orphans(con, "case_people", to_cases) == 1
