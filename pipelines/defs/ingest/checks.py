@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import PLAUSIBILITY
+from pipelines.catalog import key
 from pipelines.defs.resources import RecurrenceResource
+from recurrence import catalog
 from recurrence.audit import (
     count_duplicate_keys,
     count_missing_required,
-    count_orphan_case_people,
+    count_orphans,
     recount_accounting,
 )
 from recurrence.contract import CASE_PEOPLE, TABLES, Table
 from recurrence.ingest.plausibility import flagged_counts
+
+PLAUSIBILITY = key(catalog.PLAUSIBILITY)
 
 ROWS_ACCOUNTED_FOR = "rows_accounted_for"
 KEYS_UNIQUE = "keys_unique"
@@ -80,7 +83,7 @@ def _table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
 def case_people_cases_exist(recurrence: RecurrenceResource) -> dg.AssetCheckResult:
     """Fail when a person row points at a case that is not in staging.cases."""
     with recurrence.connect() as con:
-        orphans = count_orphan_case_people(con)
+        orphans = count_orphans(con, CASE_PEOPLE.name, CASE_PEOPLE.foreign_keys[0])
     return dg.AssetCheckResult(passed=orphans == 0, metadata={"orphan_rows": orphans})
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.linkage.assets import CHILD_BIRTHS, MOTHER_KEYS
+from pipelines.catalog import key
 from pipelines.defs.resources import RecurrenceResource
+from recurrence import catalog
 from recurrence.linkage.audit import (
     count_children_with_several_births,
     count_mother_rows_without_one_key,
     count_oversized_mothers,
     largest_mother_cases,
 )
+
+CHILD_BIRTHS = key(catalog.CHILD_BIRTHS)
+MOTHER_KEYS = key(catalog.MOTHER_KEYS)
 
 ONE_KEY_PER_MOTHER_ROW = "one_mother_key_per_mother_row"
 NO_IMPLAUSIBLE_MOTHER = "no_implausibly_large_mother"

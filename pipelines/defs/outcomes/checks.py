@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.outcomes.assets import CASE_OUTCOMES, PUBLISHED
+from pipelines.catalog import key
 from pipelines.defs.resources import RecurrenceResource
+from recurrence import catalog
 from recurrence.outcomes.stage import (
     CELLS_TABLE,
     PUBLISHED_TABLE,
@@ -14,6 +15,9 @@ from recurrence.outcomes.stage import (
     hidden_values_shown,
     visible_small_counts,
 )
+
+CASE_OUTCOMES = key(catalog.CASE_OUTCOMES)
+PUBLISHED = key(catalog.PUBLISHED_OUTCOMES)
 
 EVERY_CASE_ONCE = "every_case_classified_once"
 NO_SMALL_COUNTS = "no_small_count_visible"

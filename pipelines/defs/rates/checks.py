@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.rates.assets import NEWBORN_RATES, PUBLISHED_RATES
+from pipelines.catalog import key
 from pipelines.defs.resources import RecurrenceResource
+from recurrence import catalog
 from recurrence.rates.audit import (
     derivable_hidden_cells,
     hidden_values_shown,
@@ -13,6 +14,9 @@ from recurrence.rates.audit import (
     totals_that_do_not_add_up,
     visible_small_counts,
 )
+
+NEWBORN_RATES = key(catalog.NEWBORN_RATES)
+PUBLISHED_RATES = key(catalog.PUBLISHED_RATES)
 
 TOTALS_ADD_UP = "areas_sum_to_totals"
 DENOMINATORS_POSITIVE = "denominators_positive"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.recurrence.assets import COHORT, ESTIMATES, PUBLISHED
+from pipelines.catalog import key
 from pipelines.defs.resources import RecurrenceResource
+from recurrence import catalog
 from recurrence.survival import (
     count_bad_follow_up,
     count_mothers_not_in_one_row,
@@ -16,6 +17,10 @@ from recurrence.survival import (
     intruder_findings,
     read_cohort,
 )
+
+COHORT = key(catalog.COHORT)
+ESTIMATES = key(catalog.ESTIMATES)
+PUBLISHED = key(catalog.PUBLISHED_RECURRENCE)
 
 ONE_ROW_PER_MOTHER = "every_mother_in_exactly_one_row"
 FOLLOW_UP_SOUND = "follow_up_within_extract"

@@ -3,8 +3,9 @@
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from pipelines.defs.reports.assets import CONTENTS, REPORT
+from pipelines.catalog import key
 from pipelines.defs.resources import RecurrenceResource
+from recurrence import catalog
 from recurrence.publish import staging_folder
 from recurrence.release import scan_for_identifiers, scan_release_folder
 from recurrence.report import (
@@ -16,6 +17,9 @@ from recurrence.report import (
 )
 from recurrence.report.audit import audit_released_csvs, built_time
 from recurrence.report.write import HTML_NAME, PDF_NAME
+
+CONTENTS = key(catalog.RUN_FOLDER_CONTENTS)
+REPORT = key(catalog.RUN_REPORT)
 
 NO_HIDDEN_VALUE = "no_hidden_value_in_report"
 FOLDER_PASSES_DISCLOSURE = "whole_folder_passes_disclosure"
