@@ -1,8 +1,10 @@
 """The catalog declares every dataset once, and its declarations hang together."""
 
 from recurrence import catalog
-from recurrence.checks import STAGE_CHECKS, checks_for
+from recurrence.architecture_doc import architecture_markdown, picture
+from recurrence.checks import DISCLOSURE_KINDS, STAGE_CHECKS, checks_for
 from recurrence.contract import TABLES
+from recurrence.paths import PROJECT_ROOT
 
 
 def test_every_dataset_is_declared_once_and_reads_only_declared_datasets():
@@ -59,4 +61,20 @@ def test_stage_checks_target_declared_datasets_with_unique_names():
 def test_every_suppressed_table_has_disclosure_checks():
     for d in catalog.CATALOG:
         if d.disclosure == "suppressed":
-            assert any(c.kind == "disclosure" and c.blocking for c in checks_for(d)), d.name
+            assert any(c.kind in DISCLOSURE_KINDS and c.blocking for c in checks_for(d)), d.name
+
+
+def test_architecture_page_is_current():
+    page = PROJECT_ROOT / "docs" / "architecture.md"
+    assert page.read_text(encoding="utf-8") == architecture_markdown(), (
+        "docs/architecture.md is out of date: "
+        "python -m recurrence.architecture_doc > docs/architecture.md"
+    )
+
+
+def test_the_picture_draws_every_stage_dependency():
+    text = picture()
+    for reader in catalog.CATALOG:
+        for source in (catalog.dataset(i) for i in reader.inputs):
+            if source.stage != reader.stage:
+                assert f"{source.stage} --> {reader.stage}" in text

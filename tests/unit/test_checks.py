@@ -112,7 +112,7 @@ def test_each_disclosure_check_fails_on_its_own_breakage(inputs, breakage, broke
         "no_suppressed_cell_derivable",
         "rates_of_hidden_counts_hidden",
     ]
-    assert all(c.blocking and c.kind == "disclosure" for c in checks)
+    assert all(c.blocking and c.kind == "suppression" for c in checks)
     assert all(_passes(c, inputs) for c in checks)
     inputs.con.execute(breakage)
     failed = {c.name for c in checks if not _passes(c, inputs)}

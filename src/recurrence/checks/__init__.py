@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from recurrence.catalog import Dataset
 from recurrence.checks.factories import (
+    DISCLOSURE_KINDS,
     Check,
     CheckInputs,
     CheckKind,
@@ -40,6 +41,7 @@ from recurrence.checks.factories import (
 from recurrence.checks.stages import STAGE_CHECKS
 
 __all__ = [
+    "DISCLOSURE_KINDS",
     "STAGE_CHECKS",
     "Check",
     "CheckInputs",

@@ -21,8 +21,14 @@ from recurrence.config import Config
 from recurrence.contract import ForeignKey
 from recurrence.safety import staging_folder
 
-#: What a check is about: the factory that made it, or ``invariant`` for a stage's own rule.
-CheckKind = Literal["rows", "keys", "required", "references", "disclosure", "invariant"]
+#: What made a check: a factory (``rows``, ``keys``, ``required``, ``references``,
+#: ``suppression``), or a stage's own rule (``disclosure`` when it guards what is released,
+#: ``invariant`` otherwise).
+CheckKind = Literal[
+    "rows", "keys", "required", "references", "suppression", "disclosure", "invariant"
+]
+#: Kinds of check that guard what is released.
+DISCLOSURE_KINDS: tuple[str, ...] = ("suppression", "disclosure")
 
 
 @dataclass(frozen=True)
@@ -209,18 +215,18 @@ def suppression_checks(rules: Suppression) -> tuple[Check, Check, Check]:
         return nothing_found(rows_showing_hidden_values=bad)
 
     return (
-        Check("no_small_count_visible", small, no_small_count, kind="disclosure"),
+        Check("no_small_count_visible", small, no_small_count, kind="suppression"),
         Check(
             f"no_suppressed_{rules.count_word}_derivable",
             derivable,
             nothing_derivable,
-            kind="disclosure",
+            kind="suppression",
         ),
         Check(
             f"{rules.dependents}_of_hidden_counts_hidden",
             dependents,
             dependents_hidden,
-            kind="disclosure",
+            kind="suppression",
         ),
     )
 
