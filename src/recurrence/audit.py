@@ -6,6 +6,7 @@ itself, so an asset check built on them can fail when ingest is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -55,11 +56,16 @@ def recount_accounting(con: duckdb.DuckDBPyConnection, table_name: str) -> Accou
 def count_duplicate_keys(con: duckdb.DuckDBPyConnection, table_name: str) -> int:
     """Number of staging rows whose contract key is shared with another staging row."""
     table = TABLES_BY_NAME[table_name]
-    key = ", ".join(table.key)
+    return count_rows_sharing_key(con, f"staging.{table.name}", table.key)
+
+
+def count_rows_sharing_key(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> int:
+    """Rows of ``table`` (``schema.table``) whose ``key`` columns equal another row's."""
+    columns = ", ".join(key)
     return _count(
         con,
-        f"select coalesce(sum(n), 0) from (select count(*) as n from staging.{table.name} "
-        f"group by {key} having count(*) > 1)",
+        f"select coalesce(sum(n), 0) from (select count(*) as n from {table} "
+        f"group by {columns} having count(*) > 1)",
     )
 
 

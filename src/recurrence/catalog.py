@@ -60,7 +60,8 @@ class Dataset:
         The contract table behind a ``raw`` or ``staging`` table (its key, required columns and
         foreign keys come from there).
     key
-        Columns no two rows share, when declared here rather than by the contract.
+        Columns no two rows share, when declared here rather than by the contract; a dataset
+        with a key gets the blocking ``keys_unique`` check.
     also_writes
         Further warehouse tables the step writes, so every table is declared somewhere.
     files
@@ -428,6 +429,7 @@ def release_writers() -> tuple[Dataset, ...]:
 
 def warehouse_tables() -> set[str]:
     """Every warehouse table a full run writes (``schema.table``), as declared."""
-    tables = {d.name for d in CATALOG if d.schema not in ("reports",)}
+    # The reports "datasets" are steps writing files and the commit, not warehouse tables.
+    tables = {d.name for d in CATALOG if d.schema != "reports"}
     tables |= {t for d in CATALOG for t in d.also_writes}
     return tables | set(SHARED_TABLES)

@@ -71,8 +71,20 @@ def test_foreign_key_fails_on_an_orphan_row(inputs):
     assert check.measure(inputs).metadata == {"orphan_rows": 1}
 
 
-def test_factories_refuse_a_table_outside_the_contract():
+def test_a_key_declared_on_any_dataset_is_checked(inputs):
+    toy = catalog.Dataset("analysis.toy", "rates", "a toy table", key=("id", "year"))
+    inputs.con.execute("create table analysis.toy as select 1 as id, 2020 as year")
+    (check,) = checks_for(toy)
+    assert check.name == "keys_unique"
+    assert _passes(check, inputs)
+    inputs.con.execute("insert into analysis.toy values (1, 2020)")
+    assert not _passes(check, inputs)
+
+
+def test_factories_refuse_a_dataset_without_the_declaration():
     with pytest.raises(ValueError, match="not a staging table"):
+        rows_accounted_for(catalog.dataset(catalog.COHORT))
+    with pytest.raises(ValueError, match="declares no key"):
         keys_unique(catalog.dataset(catalog.COHORT))
 
 

@@ -11,9 +11,9 @@ import duckdb
 import polars as pl
 
 from recurrence.audit import (
-    count_duplicate_keys,
     count_missing_required,
     count_orphans,
+    count_rows_sharing_key,
     recount_accounting,
 )
 from recurrence.catalog import Dataset
@@ -118,12 +118,15 @@ def rows_accounted_for(dataset: Dataset) -> Check:
 
 
 def keys_unique(dataset: Dataset) -> Check:
-    """No two loaded rows share the dataset's key."""
-    table = _contract_name(dataset)
+    """No two loaded rows share the dataset's key (the contract's, or the one declared)."""
     key = dataset.unique_key
+    if not key:
+        raise ValueError(f"{dataset.name} declares no key")
 
     def measure(inputs: CheckInputs) -> Finding:
-        return nothing_found(rows_sharing_a_key=count_duplicate_keys(inputs.con, table))
+        return nothing_found(
+            rows_sharing_a_key=count_rows_sharing_key(inputs.con, dataset.name, key)
+        )
 
     return Check(
         "keys_unique",
@@ -238,12 +241,17 @@ def _contract_name(dataset: Dataset) -> str:
 
 
 def declared_checks(dataset: Dataset) -> tuple[Check, ...]:
-    """The checks the factories make from the dataset's declared keys, references and rows."""
-    if dataset.accounted_from is None:
-        return ()
-    return (
-        rows_accounted_for(dataset),
-        keys_unique(dataset),
-        required_fields_present(dataset),
-        *(references_exist(dataset, fk) for fk in dataset.foreign_keys),
-    )
+    """The checks the factories make from the dataset's declared rows, key, columns and references.
+
+    In this order: row accounting (staging tables), key uniqueness (any dataset with a key),
+    required columns, then one check per foreign key.
+    """
+    checks: list[Check] = []
+    if dataset.accounted_from is not None:
+        checks.append(rows_accounted_for(dataset))
+    if dataset.unique_key:
+        checks.append(keys_unique(dataset))
+    if dataset.required_columns:
+        checks.append(required_fields_present(dataset))
+    checks += [references_exist(dataset, fk) for fk in dataset.foreign_keys]
+    return tuple(checks)
