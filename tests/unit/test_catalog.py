@@ -78,3 +78,11 @@ def test_the_picture_draws_every_stage_dependency():
         for source in (catalog.dataset(i) for i in reader.inputs):
             if source.stage != reader.stage:
                 assert f"{source.stage} --> {reader.stage}" in text
+
+
+def test_every_check_says_what_to_do_in_operations():
+    text = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = text.split("## When a check fails", 1)[1].split("\n## ", 1)[0]
+    for d in catalog.CATALOG:
+        for check in checks_for(d):
+            assert f"`{check.name}`" in section, check.name
