@@ -74,7 +74,8 @@ behind it, blocking or not) turned into a Dagster asset check by one factory
 row accounting, key uniqueness and required columns for every staging table, one check per
 foreign key, and the three disclosure checks of a suppressed table from its `Suppression` rules
 (`no_small_count_visible`, `no_suppressed_<count>_derivable`, `<values>_of_hidden_counts_hidden`).
-Each stage's own rules are declared in `recurrence.checks.stages`. What to do when one fails:
+Each stage's own rules are declared in `recurrence.checks.stages` (the reports stage's, over the
+run's report folder, in `recurrence.checks.release`). What to do when one fails:
 `docs/operations.md`, "When a check fails".
 """
 

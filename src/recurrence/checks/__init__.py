@@ -16,7 +16,8 @@ Checks come from a small set of factories applied to the catalog's declarations
 - :func:`suppression_checks`: the three disclosure checks of a suppressed table.
 
 The checks particular to one stage (a mother's single key, monotone estimates, ...) are
-declared with their recounts in :mod:`recurrence.checks.stages`; :func:`checks_for` gathers all
+declared with their recounts in :mod:`recurrence.checks.stages` (those over the run's report
+folder in :mod:`recurrence.checks.release`); :func:`checks_for` gathers all
 the checks of one dataset.
 """
 

@@ -2,7 +2,8 @@
 
 Each entry of :data:`STAGE_CHECKS` is a catalog dataset's name and its checks; each check is a
 name, what it verifies and the recount behind it (the recounts live with their stage and read
-the tables as written, never trusting what the step reported about itself). The disclosure
+the tables as written, never trusting what the step reported about itself); the checks of the
+reports stage, over the run's report folder, are in :mod:`recurrence.checks.release`. The disclosure
 checks of rates and outcomes are the same three checks made by
 :func:`~recurrence.checks.factories.suppression_checks` from each table's :class:`Suppression`.
 """
@@ -18,6 +19,7 @@ from recurrence.checks.factories import (
     nothing_found,
     suppression_checks,
 )
+from recurrence.checks.release import RELEASE_CHECKS, SHOWN
 from recurrence.ingest.plausibility import flagged_counts
 from recurrence.linkage.audit import (
     count_children_with_several_births,
@@ -27,10 +29,6 @@ from recurrence.linkage.audit import (
 )
 from recurrence.outcomes import stage as outcomes
 from recurrence.rates import audit as rates
-from recurrence.release import scan_for_identifiers, scan_release_folder
-from recurrence.report import audit_report, build_report, read_inputs, released_tables, report_text
-from recurrence.report.audit import audit_released_csvs, built_time
-from recurrence.report.write import HTML_NAME, PDF_NAME
 from recurrence.survival import (
     count_bad_follow_up,
     count_mothers_not_in_one_row,
@@ -41,9 +39,6 @@ from recurrence.survival import (
     intruder_findings,
     read_cohort,
 )
-
-#: How many findings a check lists in its metadata (all are counted).
-_SHOWN = 20
 
 # --- ingest -------------------------------------------------------------------------------------
 
@@ -250,7 +245,7 @@ def _resists_intruder(inputs: CheckInputs) -> Finding:
     found = intruder_findings(published, min_cell=disclosure.min_cell, extract_end=end)
     return Finding(
         passed=not found,
-        metadata={"attacked": True, "findings": len(found), "cells": found[:_SHOWN]},
+        metadata={"attacked": True, "findings": len(found), "cells": found[:SHOWN]},
     )
 
 
@@ -308,102 +303,6 @@ RECURRENCE = {
     ),
 }
 
-# --- reports ------------------------------------------------------------------------------------
-
-
-def _whole_folder(inputs: CheckInputs) -> Finding:
-    disclosure = inputs.config.disclosure
-    found = scan_release_folder(
-        inputs.folder, min_cell=disclosure.min_cell, symbol=disclosure.symbol
-    )
-    return Finding(
-        passed=found.safe,
-        metadata={
-            "files_checked": found.files,
-            "small_counts_visible": len(found.small_counts),
-            "where": found.small_counts[:_SHOWN],
-            "files_of_unknown_kind": found.unreadable,
-            "min_cell": disclosure.min_cell,
-        },
-    )
-
-
-def _no_identifiers(inputs: CheckInputs) -> Finding:
-    found, columns = scan_for_identifiers(inputs.folder, inputs.con)
-    return Finding(
-        passed=not found,
-        metadata={"identifier_columns_searched": columns, "files_with_identifiers": found},
-    )
-
-
-def _csv_cells(inputs: CheckInputs) -> Finding:
-    problems = audit_released_csvs(inputs.folder, released_tables(inputs.con))
-    return Finding(
-        passed=not problems,
-        metadata={"cells_not_released": len(problems), "where": problems[:_SHOWN]},
-    )
-
-
-def _no_hidden_value(inputs: CheckInputs) -> Finding:
-    """Rebuild the report's content (and its number registry) and audit the rendered HTML.
-
-    The content is rebuilt from the same released tables with the build time read from the
-    HTML, so the registry is the one the file was written with. The PDF is rendered from the
-    same content and figures; its text is checked by the tests.
-    """
-    folder = inputs.folder
-    document = (folder / HTML_NAME).read_text(encoding="utf-8")
-    report_inputs = read_inputs(
-        inputs.con, inputs.config, inputs.run_id, created=built_time(document)
-    )
-    report = build_report(report_inputs)
-    found = audit_report(report_text(document), report.numbers, released_tables(inputs.con))
-    return Finding(
-        passed=found.passed and (folder / PDF_NAME).stat().st_size > 0,
-        metadata={
-            **found.summary(),
-            "hidden_values_found": len(found.suppressed_shown) + len(found.not_as_published),
-        },
-    )
-
-
-REPORTS = {
-    catalog.RUN_FOLDER_CONTENTS: (
-        Check(
-            "whole_folder_passes_disclosure",
-            "Every count in every CSV and spreadsheet of the run's report folder is suppressed "
-            "or at least disclosure.min_cell, and every file is of a kind that can be checked.",
-            _whole_folder,
-            kind="disclosure",
-        ),
-        Check(
-            "no_identifier_in_any_file",
-            "No file of the run's report folder contains any id or name hash read from the "
-            "extract (every raw row, quarantined ones included).",
-            _no_identifiers,
-            kind="disclosure",
-        ),
-        Check(
-            "csv_cells_are_released_cells",
-            "By identity: each cell of the released CSV files (newborn rates, recurrence "
-            "estimates, hazard ratios, outcomes) is the published table's cell with the same row "
-            "key and column, and shows no number where that cell is hidden.",
-            _csv_cells,
-            kind="disclosure",
-        ),
-    ),
-    catalog.RUN_REPORT: (
-        Check(
-            "no_hidden_value_in_report",
-            "By identity: no number in the HTML report or its figures is a cell hidden by "
-            "disclosure control, every published cell it shows is as released, and every number "
-            "in it was written through the report's number registry.",
-            _no_hidden_value,
-            kind="disclosure",
-        ),
-    ),
-}
-
 #: Each dataset's own checks, by catalog name, for every stage.
 STAGE_CHECKS: dict[str, tuple[Check, ...]] = {
     **INGEST,
@@ -411,5 +310,5 @@ STAGE_CHECKS: dict[str, tuple[Check, ...]] = {
     **RATES,
     **OUTCOMES,
     **RECURRENCE,
-    **REPORTS,
+    **RELEASE_CHECKS,
 }
