@@ -6,11 +6,12 @@ itself, so an asset check built on them can fail when ingest is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
-from recurrence.contract import TABLES_BY_NAME
+from recurrence.contract import TABLES_BY_NAME, ForeignKey, referenced_key
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str, **params: object) -> int:
@@ -55,11 +56,16 @@ def recount_accounting(con: duckdb.DuckDBPyConnection, table_name: str) -> Accou
 def count_duplicate_keys(con: duckdb.DuckDBPyConnection, table_name: str) -> int:
     """Number of staging rows whose contract key is shared with another staging row."""
     table = TABLES_BY_NAME[table_name]
-    key = ", ".join(table.key)
+    return count_rows_sharing_key(con, f"staging.{table.name}", table.key)
+
+
+def count_rows_sharing_key(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> int:
+    """Rows of ``table`` (``schema.table``) whose ``key`` columns equal another row's."""
+    columns = ", ".join(key)
     return _count(
         con,
-        f"select coalesce(sum(n), 0) from (select count(*) as n from staging.{table.name} "
-        f"group by {key} having count(*) > 1)",
+        f"select coalesce(sum(n), 0) from (select count(*) as n from {table} "
+        f"group by {columns} having count(*) > 1)",
     )
 
 
@@ -71,10 +77,17 @@ def count_missing_required(con: duckdb.DuckDBPyConnection, table_name: str) -> d
     return {c: int(n) for c, n in zip(table.required_columns, row, strict=True) if n}
 
 
-def count_orphan_case_people(con: duckdb.DuckDBPyConnection) -> int:
-    """Staging case_people rows whose case_id is not a staging case."""
+def count_orphans(con: duckdb.DuckDBPyConnection, table_name: str, fk: ForeignKey) -> int:
+    """Staging rows of ``table_name`` whose reference ``fk`` names no row of its staging table.
+
+    A reference with a missing part counts as an orphan too: after ingest every reference
+    column of a loaded row is filled (they are required), so a null here is a fault as well.
+    """
+    table = TABLES_BY_NAME[table_name].name
+    match = " and ".join(
+        f"p.{c} = r.{k}" for c, k in zip(fk.columns, referenced_key(fk), strict=True)
+    )
     return _count(
         con,
-        "select count(*) from staging.case_people p "
-        "anti join staging.cases c on p.case_id = c.case_id",
+        f"select count(*) from staging.{table} p anti join staging.{fk.table} r on {match}",
     )

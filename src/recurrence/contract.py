@@ -52,6 +52,35 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    """Columns of one table that must name a loaded row of another table, by its key.
+
+    Declared once here, so that ingest (which quarantines a row whose reference finds no row),
+    the blocking check that recounts the orphans after loading, the asset graph (the referenced
+    table is validated first) and the documentation all follow the same declaration.
+
+    Attributes
+    ----------
+    columns
+        The referencing columns, in the order of the referenced table's key.
+    table
+        The referenced contract table.
+    rule
+        The quarantine rule a row breaking the reference is recorded under.
+    reason
+        The quarantine reason shown for such a row.
+    check
+        The name of the blocking asset check that recounts the orphans.
+    """
+
+    columns: tuple[str, ...]
+    table: str
+    rule: str
+    reason: str
+    check: str
+
+
+@dataclass(frozen=True)
 class Table:
     """One table of an extract: ``NAME.csv`` or ``NAME.parquet``."""
 
@@ -60,6 +89,7 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     meaning: str
+    foreign_keys: tuple[ForeignKey, ...] = ()
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -133,6 +163,15 @@ CASE_PEOPLE = Table(
     required=True,
     key=("case_id", "person_id"),
     meaning="one row per person per case",
+    foreign_keys=(
+        ForeignKey(
+            columns=("case_id",),
+            table="cases",
+            rule="unknown_case",
+            reason="case_id does not match any loaded case (its case may have been quarantined)",
+            check="case_people_cases_exist",
+        ),
+    ),
     columns=(
         Column("case_id", "string", True, "must exist in cases"),
         Column("person_id", "string", True, "the source system's pseudonymised person id"),
@@ -204,3 +243,11 @@ LIVE_BIRTHS = Table(
 
 TABLES: tuple[Table, ...] = (CASES, CASE_PEOPLE, BIRTHS, LIVE_BIRTHS)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def referenced_key(fk: ForeignKey) -> tuple[str, ...]:
+    """The key of the table ``fk`` refers to: the columns ``fk.columns`` are matched against."""
+    key = TABLES_BY_NAME[fk.table].key
+    if len(key) != len(fk.columns):
+        raise ValueError(f"a reference to {fk.table} needs {len(key)} columns: {key}")
+    return key

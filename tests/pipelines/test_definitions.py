@@ -1,8 +1,14 @@
-"""The Dagster code location loads, and its graph is the one we document."""
+"""The Dagster code location loads, and its graph is the catalog's, with its checks."""
 
 import dagster as dg
 
+from pipelines.catalog import key as asset_key
+from pipelines.catalog import run_check
 from pipelines.definitions import defs as load_defs
+from pipelines.defs.resources import RecurrenceResource
+from recurrence import catalog
+from recurrence.checks import checks_for, keys_unique
+from recurrence.warehouse import connect
 
 EXPECTED_ASSETS = {
     "audit/extract_info",
@@ -61,3 +67,53 @@ def test_every_staging_table_has_blocking_checks():
         for name in ("rows_accounted_for", "keys_unique", "required_fields_present"):
             assert (f"staging/{table}", name, True) in checks
     assert ("staging/case_people", "case_people_cases_exist", True) in checks
+
+
+def test_the_graph_is_the_catalog():
+    graph = _defs().resolve_asset_graph()
+    keys = {key.to_user_string().replace("/", ".") for key in graph.get_all_asset_keys()}
+    assert keys == set(catalog.BY_NAME)
+    for dataset in catalog.CATALOG:
+        node = graph.get(asset_key(dataset.name))
+        assert node.group_name == dataset.stage, dataset.name
+        assert node.parent_keys == {asset_key(i) for i in dataset.inputs}, dataset.name
+
+
+def test_every_declared_check_is_an_asset_check_of_its_dataset():
+    graph = _defs().resolve_asset_graph()
+    specs = {
+        (spec.asset_key, spec.name): spec
+        for spec in (graph.get_check_spec(k) for k in graph.asset_check_keys)
+    }
+    declared = {(asset_key(d.name), c.name): c for d in catalog.CATALOG for c in checks_for(d)}
+    assert specs.keys() == declared.keys()
+    for where, check in declared.items():
+        assert specs[where].blocking == check.blocking
+        assert specs[where].description == check.description
+
+
+def test_the_check_factory_reports_a_broken_table_as_a_failed_check(tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    con = connect(warehouse)
+    con.execute("create table staging.cases as select * from (values ('1'), ('1')) v(case_id)")
+    con.close()
+    cases = catalog.dataset("staging.cases")
+    result = run_check(keys_unique(cases), RecurrenceResource(warehouse=str(warehouse)), "r")
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.ERROR
+    assert result.metadata["rows_sharing_a_key"].value == 2
+
+
+def test_a_failed_warning_check_is_a_warning_with_json_metadata(tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    con = connect(warehouse)
+    con.execute(
+        "create table audit.plausibility as select 'too_young' as rule, 'case_people' as "
+        "table_name, 'birth_year_month' as column_name, 3 as rows_flagged"
+    )
+    con.close()
+    (check,) = checks_for(catalog.dataset(catalog.PLAUSIBILITY))
+    result = run_check(check, RecurrenceResource(warehouse=str(warehouse)), "r")
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.WARN
+    assert isinstance(result.metadata["flagged"], dg.JsonMetadataValue)

@@ -19,6 +19,7 @@ import pytest
 
 from pipelines.definitions import defs as load_defs
 from pipelines.runner import run_config_for
+from recurrence import catalog
 from recurrence.cli import main
 from recurrence.errors import EXIT_BUSY
 from recurrence.paths import SAMPLE_EXTRACT_DIR
@@ -293,3 +294,9 @@ def test_a_bug_says_so_names_the_run_and_keeps_its_traceback_owner_only(
     assert run_id in text
     assert "planted bug" in text
     assert not warehouse.exists()  # nothing was committed
+
+
+def test_the_warehouse_holds_exactly_the_catalog_tables(baseline_run):
+    # Every table a run writes is declared once in recurrence.catalog, and nothing declared is
+    # missing: a new table must be declared before the run may write it.
+    assert set(baseline_run.snapshot) == catalog.warehouse_tables()

@@ -226,3 +226,34 @@ def dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
         "where table_schema in ('raw', 'staging', 'audit') order by 1, 2"
     ).fetchall()
     return {f"{s}.{t}": con.execute(f'select * from "{s}"."{t}"').fetchall() for s, t in names}
+
+
+def loaded_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """A warehouse as ingest leaves it: five raw cases, four loaded, one quarantined (two rules).
+
+    ``staging.case_people`` holds one mother row of case ``0``. The recount and check tests
+    break these tables one way at a time.
+    """
+    con = connect(path)
+    con.execute(
+        "create table raw.cases as "
+        "select range::varchar as case_id, range + 1 as source_row from range(5)"
+    )
+    con.execute(
+        "create table staging.cases as select case_id, date '2020-01-01' as issue_date, "
+        "'s31_care' as application_type, 'E12000001' as region_code, source_row "
+        "from raw.cases where source_row <= 4"
+    )
+    con.execute(
+        "create table audit.quarantine (table_name varchar, source_file varchar, "
+        "source_row bigint, column_name varchar, rule varchar, reason varchar)"
+    )
+    con.execute(
+        "insert into audit.quarantine values ('cases', 'cases.csv', 5, 'issue_date', 'date', 'x'),"
+        " ('cases', 'cases.csv', 5, 'region_code', 'code', 'y')"
+    )
+    con.execute(
+        "create table staging.case_people as "
+        "select '0' as case_id, 'p' as person_id, 'mother' as role"
+    )
+    return con

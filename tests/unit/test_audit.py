@@ -1,40 +1,20 @@
 """The recounts behind the ingest asset checks must fail when the warehouse is wrong."""
 
 import pytest
+from ingest_fixtures import loaded_warehouse
 
 from recurrence.audit import (
     count_duplicate_keys,
     count_missing_required,
-    count_orphan_case_people,
+    count_orphans,
     recount_accounting,
 )
-from recurrence.warehouse import connect
+from recurrence.contract import CASE_PEOPLE
 
 
 @pytest.fixture
 def con(tmp_path):
-    con = connect(tmp_path / "wh.duckdb")
-    con.execute(
-        "create table raw.cases as "
-        "select range::varchar as case_id, range + 1 as source_row from range(5)"
-    )
-    con.execute(
-        "create table staging.cases as select case_id, date '2020-01-01' as issue_date, "
-        "'s31_care' as application_type, 'E12000001' as region_code, source_row "
-        "from raw.cases where source_row <= 4"
-    )
-    con.execute(
-        "create table audit.quarantine (table_name varchar, source_file varchar, "
-        "source_row bigint, column_name varchar, rule varchar, reason varchar)"
-    )
-    con.execute(
-        "insert into audit.quarantine values ('cases', 'cases.csv', 5, 'issue_date', 'date', 'x'),"
-        " ('cases', 'cases.csv', 5, 'region_code', 'code', 'y')"
-    )
-    con.execute(
-        "create table staging.case_people as "
-        "select '0' as case_id, 'p' as person_id, 'mother' as role"
-    )
+    con = loaded_warehouse(tmp_path / "wh.duckdb")
     yield con
     con.close()
 
@@ -67,6 +47,7 @@ def test_duplicate_keys_and_missing_required_are_counted(con):
 
 
 def test_orphan_person_rows_are_counted(con):
-    assert count_orphan_case_people(con) == 0
+    (to_cases,) = CASE_PEOPLE.foreign_keys
+    assert count_orphans(con, "case_people", to_cases) == 0
     con.execute("insert into staging.case_people values ('99', 'q', 'child')")
-    assert count_orphan_case_people(con) == 1
+    assert count_orphans(con, "case_people", to_cases) == 1

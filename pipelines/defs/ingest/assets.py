@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.catalog import asset_args
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence import catalog
 from recurrence.contract import TABLES, Table
 from recurrence.ingest import (
     build_plausibility,
@@ -15,11 +17,8 @@ from recurrence.ingest import (
     validate_table,
 )
 
-GROUP = "ingest"
-EXTRACT_INFO = dg.AssetKey(["audit", "extract_info"])
 
-
-@dg.asset(key=EXTRACT_INFO, group_name=GROUP)
+@dg.asset(**asset_args(catalog.EXTRACT_INFO))
 def extract_info(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """The extract being read: its end date (follow-up is censored there), source and files.
 
@@ -48,9 +47,7 @@ def extract_info(recurrence: RecurrenceResource) -> dg.MaterializeResult:
 
 def _raw_asset(table: Table) -> dg.AssetsDefinition:
     @dg.asset(
-        key=["raw", table.name],
-        group_name=GROUP,
-        deps=[EXTRACT_INFO],
+        **asset_args(f"raw.{table.name}"),
         description=(
             f"Every row of the extract's `{table.name}` file exactly as read ({table.meaning}): "
             "all columns as text, extra columns kept, each row with its source row number. "
@@ -75,14 +72,10 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
 
 
 def _staging_asset(table: Table) -> dg.AssetsDefinition:
-    deps = [dg.AssetKey(["raw", table.name])]
-    if table.name == "case_people":
-        deps.append(dg.AssetKey(["staging", "cases"]))
-
+    # Its dependencies (the raw table, and the tables its foreign keys refer to) are declared in
+    # the catalog from the data contract.
     @dg.asset(
-        key=["staging", table.name],
-        group_name=GROUP,
-        deps=deps,
+        **asset_args(f"staging.{table.name}"),
         description=(
             f"Valid rows of `{table.name}` ({table.meaning}), typed per the data contract. "
             "Rows that fail any rule are in audit.quarantine with the column and reason instead; "
@@ -110,14 +103,7 @@ raw_assets = [_raw_asset(t) for t in TABLES]
 staging_assets = [_staging_asset(t) for t in TABLES]
 
 
-PLAUSIBILITY = dg.AssetKey(["audit", "plausibility"])
-
-
-@dg.asset(
-    key=PLAUSIBILITY,
-    group_name=GROUP,
-    deps=[EXTRACT_INFO, *(dg.AssetKey(["staging", t.name]) for t in TABLES)],
-)
+@dg.asset(**asset_args(catalog.PLAUSIBILITY))
 def plausibility(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Legal but implausible values, counted by rule; no row is dropped or changed.
 

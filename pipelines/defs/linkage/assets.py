@@ -5,8 +5,10 @@ from __future__ import annotations
 import dagster as dg
 import splink
 
+from pipelines.catalog import asset_args
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence import catalog
 from recurrence.errors import RecurrenceError
 from recurrence.linkage import (
     link_children_to_births,
@@ -21,18 +23,8 @@ from recurrence.linkage.quality import (
     write_linkage_quality,
 )
 
-GROUP = "linkage"
-CASES = dg.AssetKey(["staging", "cases"])
-CASE_PEOPLE = dg.AssetKey(["staging", "case_people"])
-BIRTHS = dg.AssetKey(["staging", "births"])
-CHILD_BIRTHS = dg.AssetKey(["linkage", "child_births"])
-MOTHER_KEYS = dg.AssetKey(["linkage", "mother_keys"])
-MOTHER_BIRTHS = dg.AssetKey(["linkage", "mother_births"])
-SUMMARY = dg.AssetKey(["linkage", "summary"])
-QUALITY = dg.AssetKey(["linkage", "quality"])
 
-
-@dg.asset(key=CHILD_BIRTHS, group_name=GROUP, deps=[CASES, CASE_PEOPLE, BIRTHS])
+@dg.asset(**asset_args(catalog.CHILD_BIRTHS))
 def child_births(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Each child in care proceedings linked to its maternity birth record, if one matches.
 
@@ -63,7 +55,7 @@ def child_births(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=MOTHER_KEYS, group_name=GROUP, deps=[CASES, CASE_PEOPLE, CHILD_BIRTHS])
+@dg.asset(**asset_args(catalog.MOTHER_KEYS))
 def mother_keys(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """The woman (mother_key) behind every mother row of care proceedings.
 
@@ -97,7 +89,7 @@ def mother_keys(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=MOTHER_BIRTHS, group_name=GROUP, deps=[MOTHER_KEYS, CHILD_BIRTHS, BIRTHS])
+@dg.asset(**asset_args(catalog.MOTHER_BIRTHS))
 def mother_births(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Every maternity birth of each mother (mother_key), before and after her proceedings.
 
@@ -121,7 +113,7 @@ def mother_births(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=SUMMARY, group_name=GROUP, deps=[MOTHER_KEYS, CHILD_BIRTHS, MOTHER_BIRTHS])
+@dg.asset(**asset_args("linkage.summary"))
 def summary(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Linkage counts, linkage rates by region and year, and records lacking each field.
 
@@ -147,7 +139,7 @@ def summary(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=QUALITY, group_name=GROUP, deps=[MOTHER_KEYS, CHILD_BIRTHS, MOTHER_BIRTHS])
+@dg.asset(**asset_args("linkage.quality"))
 def quality(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Linkage quality against ground truth, beside the person-id-only baseline (synthetic data).
 

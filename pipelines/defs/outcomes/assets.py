@@ -3,23 +3,16 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.defs.ingest.assets import EXTRACT_INFO
+from pipelines.catalog import asset_args
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence import catalog
 from recurrence.outcomes import build_case_outcomes, key_outcome_figures
 from recurrence.outcomes.stage import build_proportions, publish, write_outcomes_csv
 from recurrence.publish import staging_folder
 
-GROUP = "outcomes"
-CASES = dg.AssetKey(["staging", "cases"])
-MOTHER_KEYS = dg.AssetKey(["linkage", "mother_keys"])
-CASE_OUTCOMES = dg.AssetKey(["analysis", "case_outcomes"])
-PROPORTIONS = dg.AssetKey(["analysis", "outcome_proportions"])
-PUBLISHED = dg.AssetKey(["published", "outcomes"])
-REPORT_FILES = dg.AssetKey(["reports", "outcomes"])
 
-
-@dg.asset(key=CASE_OUTCOMES, group_name=GROUP, deps=[CASES, MOTHER_KEYS])
+@dg.asset(**asset_args(catalog.CASE_OUTCOMES))
 def case_outcomes(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Every set of proceedings classed as removal, home or family, ongoing or not recorded.
 
@@ -45,7 +38,7 @@ def case_outcomes(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=PROPORTIONS, group_name=GROUP, deps=[CASE_OUTCOMES, EXTRACT_INFO])
+@dg.asset(**asset_args(catalog.PROPORTIONS))
 def outcome_proportions(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Shares of proceedings ending in removal or at home, and time to the final hearing.
 
@@ -64,7 +57,7 @@ def outcome_proportions(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=PUBLISHED, group_name=GROUP, deps=[PROPORTIONS])
+@dg.asset(**asset_args(catalog.PUBLISHED_OUTCOMES))
 def published_outcomes(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """The releasable outcomes table, after disclosure control.
 
@@ -91,7 +84,7 @@ def published_outcomes(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=REPORT_FILES, group_name=GROUP, deps=[PUBLISHED])
+@dg.asset(**asset_args("reports.outcomes"))
 def outcome_files(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:

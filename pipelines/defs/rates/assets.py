@@ -3,9 +3,10 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.defs.ingest.assets import EXTRACT_INFO
+from pipelines.catalog import asset_args
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence import catalog
 from recurrence.ingest.extract import extract_is_synthetic
 from recurrence.publish import released_folder, staging_folder, write_outputs
 from recurrence.rates import (
@@ -17,23 +18,8 @@ from recurrence.rates import (
     write_published,
 )
 
-GROUP = "rates"
-CASES = dg.AssetKey(["staging", "cases"])
-CASE_PEOPLE = dg.AssetKey(["staging", "case_people"])
-CHILD_BIRTHS = dg.AssetKey(["linkage", "child_births"])
-MOTHER_KEYS = dg.AssetKey(["linkage", "mother_keys"])
-BIRTHS = dg.AssetKey(["staging", "births"])
-LIVE_BIRTHS = dg.AssetKey(["staging", "live_births"])
-NEWBORN_CHILDREN = dg.AssetKey(["analysis", "newborn_children"])
-LIVE_BIRTHS_BY_YEAR = dg.AssetKey(["analysis", "live_births_by_region_year"])
-NEWBORN_RATES = dg.AssetKey(["analysis", "newborn_rates"])
-PUBLISHED_RATES = dg.AssetKey(["published", "newborn_rates"])
-REPORT_FILES = dg.AssetKey(["reports", "newborn_rates"])
 
-
-@dg.asset(
-    key=NEWBORN_CHILDREN, group_name=GROUP, deps=[CASES, CASE_PEOPLE, CHILD_BIRTHS, MOTHER_KEYS]
-)
+@dg.asset(**asset_args(catalog.NEWBORN_CHILDREN))
 def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Children in care proceedings, aged at entry and placed in a year.
 
@@ -62,7 +48,7 @@ def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=LIVE_BIRTHS_BY_YEAR, group_name=GROUP, deps=[BIRTHS, LIVE_BIRTHS])
+@dg.asset(**asset_args(catalog.LIVE_BIRTHS_BY_YEAR))
 def live_births_by_region_year(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Live births by the mother's region (and local authority) of residence and year.
 
@@ -77,11 +63,7 @@ def live_births_by_region_year(recurrence: RecurrenceResource) -> dg.Materialize
     return dg.MaterializeResult(metadata={"rows_by_source": dg.MetadataValue.json(sources)})
 
 
-@dg.asset(
-    key=NEWBORN_RATES,
-    group_name=GROUP,
-    deps=[NEWBORN_CHILDREN, LIVE_BIRTHS_BY_YEAR, EXTRACT_INFO],
-)
+@dg.asset(**asset_args(catalog.NEWBORN_RATES))
 def newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Newborns and infants in care proceedings per 10,000 live births, unsuppressed.
 
@@ -103,7 +85,7 @@ def newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=PUBLISHED_RATES, group_name=GROUP, deps=[NEWBORN_RATES])
+@dg.asset(**asset_args(catalog.PUBLISHED_RATES))
 def published_newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """The releasable newborn and infant rates, after disclosure control.
 
@@ -131,7 +113,7 @@ def published_newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeRes
     )
 
 
-@dg.asset(key=REPORT_FILES, group_name=GROUP, deps=[PUBLISHED_RATES])
+@dg.asset(**asset_args("reports.newborn_rates"))
 def newborn_rate_files(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:

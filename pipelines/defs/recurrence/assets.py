@@ -4,9 +4,10 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
-from pipelines.defs.ingest.assets import EXTRACT_INFO
+from pipelines.catalog import asset_args
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence import catalog
 from recurrence.publish import staging_folder
 from recurrence.survival import (
     CI_TRANSFORM,
@@ -19,18 +20,8 @@ from recurrence.survival import (
     publish_estimates,
 )
 
-GROUP = "recurrence"
-CASES = dg.AssetKey(["staging", "cases"])
-CASE_PEOPLE = dg.AssetKey(["staging", "case_people"])
-MOTHER_KEYS = dg.AssetKey(["linkage", "mother_keys"])
-COHORT = dg.AssetKey(["analysis", "recurrence_cohort"])
-ESTIMATES = dg.AssetKey(["analysis", "recurrence_estimates"])
-COX = dg.AssetKey(["analysis", "cox_hazard_ratios"])
-SENSITIVITY = dg.AssetKey(["analysis", "recurrence_linkage_sensitivity"])
-PUBLISHED = dg.AssetKey(["published", "recurrence_estimates"])
 
-
-@dg.asset(key=COHORT, group_name=GROUP, deps=[CASES, CASE_PEOPLE, MOTHER_KEYS, EXTRACT_INFO])
+@dg.asset(**asset_args(catalog.COHORT))
 def recurrence_cohort(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Birth mothers in a first observed set of care proceedings, and their first return.
 
@@ -69,7 +60,7 @@ def recurrence_cohort(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=ESTIMATES, group_name=GROUP, deps=[COHORT])
+@dg.asset(**asset_args(catalog.ESTIMATES))
 def recurrence_estimates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Chance of return by each horizon, overall and by covariate (unsuppressed).
 
@@ -101,7 +92,7 @@ def recurrence_estimates(recurrence: RecurrenceResource) -> dg.MaterializeResult
     )
 
 
-@dg.asset(key=COX, group_name=GROUP, deps=[COHORT])
+@dg.asset(**asset_args(catalog.COX))
 def cox_hazard_ratios(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """Cox model of return: hazard ratios of each covariate level at index, with PH check.
 
@@ -126,7 +117,7 @@ def cox_hazard_ratios(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=SENSITIVITY, group_name=GROUP, deps=[COHORT])
+@dg.asset(**asset_args(catalog.SENSITIVITY))
 def recurrence_linkage_sensitivity(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     """The headline chance of return with linkage beside person_id-only linkage.
 
@@ -147,7 +138,7 @@ def recurrence_linkage_sensitivity(recurrence: RecurrenceResource) -> dg.Materia
     )
 
 
-@dg.asset(key=PUBLISHED, group_name=GROUP, deps=[ESTIMATES, COX])
+@dg.asset(**asset_args(catalog.PUBLISHED_RECURRENCE))
 def published_recurrence_estimates(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:

@@ -1,9 +1,10 @@
 """Reports: the run report, then the run's folder checked as a whole, then the run's one commit.
 
 Every asset that writes files for release writes them into ``reports/.<run_id>.partial/``
-(:func:`recurrence.publish.staging_folder`) and is listed in :data:`REPORT_WRITERS`. The last
-asset, ``reports/released``, depends on every other asset of the graph, so it runs only when every
-step and blocking check before it has passed; it commits the run's warehouse and its report folder
+(:func:`recurrence.publish.staging_folder`) and declares its files in the catalog
+(:data:`REPORT_WRITERS` is derived from those declarations). The last asset,
+``reports/released``, depends on every other asset of the graph, so it runs only when every step
+and blocking check before it has passed; it commits the run's warehouse and its report folder
 together (:func:`recurrence.safety.commit`): ``reports/<run_id>/``, the warehouse file,
 ``reports/LATEST_RUN`` and the ``reports/latest`` link.
 """
@@ -13,49 +14,20 @@ import hashlib
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.defs.ingest.assets import EXTRACT_INFO, PLAUSIBILITY
-from pipelines.defs.outcomes.assets import PUBLISHED as PUBLISHED_OUTCOMES
-from pipelines.defs.outcomes.assets import REPORT_FILES as OUTCOME_FILES
-from pipelines.defs.rates.assets import PUBLISHED_RATES
-from pipelines.defs.rates.assets import REPORT_FILES as RATE_FILES
-from pipelines.defs.recurrence.assets import PUBLISHED as PUBLISHED_RECURRENCE
-from pipelines.defs.recurrence.assets import SENSITIVITY
+from pipelines.catalog import asset_args, key
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
-from recurrence.contract import TABLES
+from recurrence import catalog
 from recurrence.publish import released_folder, staging_folder
 from recurrence.report import build_report, read_inputs, write_report
 
-GROUP = "reports"
-REPORT = dg.AssetKey(["reports", "run_report"])
-CONTENTS = dg.AssetKey(["reports", "run_folder_contents"])
-RELEASED = dg.AssetKey(["reports", "released"])
-
-#: Every asset that writes into the run's report folder. A new writer is one more line here.
-REPORT_WRITERS: list[dg.AssetKey] = [
-    RATE_FILES,
-    PUBLISHED_RECURRENCE,
-    OUTCOME_FILES,
-    REPORT,
-]
+#: Every asset that writes into the run's report folder: the catalog's datasets with files.
+REPORT_WRITERS: list[dg.AssetKey] = [key(d.name) for d in catalog.release_writers()]
 #: The assets that check and release what the writers wrote, committing the run.
-RELEASE_ASSETS: list[dg.AssetKey] = [CONTENTS, RELEASED]
+RELEASE_ASSETS: list[dg.AssetKey] = [key(catalog.RUN_FOLDER_CONTENTS), key(catalog.RELEASED)]
 
 
-@dg.asset(
-    key=REPORT,
-    group_name=GROUP,
-    deps=[
-        EXTRACT_INFO,
-        PLAUSIBILITY,
-        *(dg.AssetKey(["staging", t.name]) for t in TABLES),
-        dg.AssetKey(["linkage", "summary"]),
-        dg.AssetKey(["linkage", "quality"]),
-        PUBLISHED_RECURRENCE,
-        PUBLISHED_RATES,
-        PUBLISHED_OUTCOMES,
-    ],
-)
+@dg.asset(**asset_args(catalog.RUN_REPORT))
 def run_report(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:
@@ -87,7 +59,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dg.asset(key=CONTENTS, group_name=GROUP, deps=REPORT_WRITERS)
+@dg.asset(**asset_args(catalog.RUN_FOLDER_CONTENTS))
 def run_folder_contents(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:
@@ -111,7 +83,7 @@ def run_folder_contents(
     )
 
 
-@dg.asset(key=RELEASED, group_name=GROUP, deps=[CONTENTS, SENSITIVITY])
+@dg.asset(**asset_args(catalog.RELEASED))
 def released(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:

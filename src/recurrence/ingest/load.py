@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from recurrence.config import IngestConfig
-from recurrence.contract import TABLES, TABLES_BY_NAME, Table
+from recurrence.contract import TABLES, TABLES_BY_NAME, ForeignKey, Table, referenced_key
 from recurrence.errors import ExtractError
 from recurrence.ingest.extract import (
     ExtractInfo,
@@ -293,13 +293,16 @@ def _key_problems(con: duckdb.DuckDBPyConnection, table: Table, building: str) -
         con.unregister("ingest_key_problems")
 
 
-def _unknown_case_problems(con: duckdb.DuckDBPyConnection) -> None:
+def _unknown_reference_problems(con: duckdb.DuckDBPyConnection, fk: ForeignKey) -> None:
+    """Quarantine rows whose reference (all of its columns filled) matches no loaded row."""
+    pairs = list(zip(fk.columns, referenced_key(fk), strict=True))
+    filled = " and ".join(f"{v(c)} is not null" for c, _ in pairs)
+    match = " and ".join(f"r.{quote_ident(k)} = n.{v(c)}" for c, k in pairs)
     con.execute(
-        f"insert into {_PROBLEMS} select {quote_ident(SOURCE_ROW)}, 'case_id', 'unknown_case', "
-        "'case_id does not match any loaded case (its case may have been quarantined)' "
-        f"from {_NORM} n where {quote_ident(SOURCE_PROBLEM)} is null "
-        f"and {v('case_id')} is not null "
-        f"and not exists (select 1 from staging.cases c where c.case_id = n.{v('case_id')})"
+        f"insert into {_PROBLEMS} select {quote_ident(SOURCE_ROW)}, $column, $rule, $reason "
+        f"from {_NORM} n where {quote_ident(SOURCE_PROBLEM)} is null and {filled} "
+        f"and not exists (select 1 from staging.{quote_ident(fk.table)} r where {match})",
+        {"column": ", ".join(fk.columns), "rule": fk.rule, "reason": fk.reason},
     )
 
 
@@ -382,7 +385,8 @@ def validate_table(
     info
         The extract, as read by :func:`read_extract_info`.
     table_name
-        A contract table name. ``case_people`` needs ``staging.cases``: validate cases first.
+        A contract table name. A table with foreign keys (``case_people``) needs the tables
+        it refers to (``staging.cases``) validated first.
     config
         Ingest settings (earliest plausible dates).
 
@@ -401,14 +405,17 @@ def validate_table(
     table = TABLES_BY_NAME[table_name]
     source_file = info.file_name(table_name)
     raw_columns = _raw_columns(con, table_name)
-    if table_name == "case_people" and not _scalar(
-        con,
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'staging' and table_name = 'cases'",
-    ):
-        raise RuntimeError(
-            "staging.cases does not exist: validate the cases table before case_people."
-        )
+    for fk in table.foreign_keys:
+        if not _scalar(
+            con,
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'staging' and table_name = $name",
+            {"name": fk.table},
+        ):
+            raise RuntimeError(
+                f"staging.{fk.table} does not exist: validate the {fk.table} table before "
+                f"{table_name}."
+            )
     building = f"staging.{quote_ident(table_name + _BUILDING_SUFFIX)}"
     params = _rule_params(info, config)
     rules = column_rules(table)
@@ -418,8 +425,8 @@ def validate_table(
         _write_building(con, table, building, rules, params)
         _column_problems(con, building, rules, params)
         _key_problems(con, table, building)
-        if table_name == "case_people":
-            _unknown_case_problems(con)
+        for fk in table.foreign_keys:
+            _unknown_reference_problems(con, fk)
         _delete_quarantined(con, building)
         if table_name == "cases":
             latest = con.execute(
