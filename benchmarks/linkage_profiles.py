@@ -93,7 +93,8 @@ def main() -> None:
             f"{p['profile']}: run P {r['pairwise_precision']:.4f} R {r['pairwise_recall']:.4f} "
             f"F1 {r['pairwise_f1']:.4f} B3 F1 {r['bcubed_f1']:.4f} | splink alone F1 "
             f"{a['pairwise_f1']:.4f} B3 {a['bcubed_f1']:.4f} | blocking recall "
-            f"{b['recall']:.4f} ({b['blocked_pairs']}/{b['true_pairs']}), estimated "
+            f"{b['recall']:.4f} ({b['blocked_pairs']}/{b['true_pairs']}; with person ids "
+            f"{b['recall_with_person_id']:.4f}), estimated "
             f"{p['blocking_recall_estimated']} | pairs compared {b['pairs_compared']:,} | "
             f"mothers {p['stage']['mother_keys_s']} s, stage {p['stage']['total_s']} s"
         )
