@@ -293,7 +293,7 @@ def evaluate_linkage(
         _load_truth(con, Path(truth_dir))
         run_settings = load_run_settings(con, MODEL_NAME)
         threshold = float(run_settings.get("match_threshold", 0.95))
-        run_label = f"run ({run_settings.get('method', 'unknown')}, threshold {threshold:g})"
+        run_label = f"run ({run_settings.get('method', 'unknown')}, threshold {threshold:.3g})"
         run_sql(con, "linkage/eval_truth_records.sql")
         blocking = _score_blocking(con)
         mothers = {

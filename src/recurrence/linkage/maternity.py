@@ -243,7 +243,8 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     and the Splink model's expected precision and recall at the run's threshold (from its own
     match probabilities: ``mother_model_expected_precision``, ``mother_model_expected_recall``)
     and the recall of its prior rule estimated from the data
-    (``mother_prior_rule_recall_estimated``).
+    (``mother_prior_rule_recall_estimated``); and the threshold used,
+    ``mother_match_threshold``, its category the rule that chose it.
     Written only when the mother model scored pairs. Pairs that share a
     person id do not need blocking to be linked (person ids are evidence of their own), so this
     measures how well the rules would find a woman whose id changed.
@@ -277,6 +278,14 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()
     if threshold is None or threshold[0] is None:
         return
+    # The threshold the mother pairs were joined at, and (as the category) the rule that chose
+    # it: expected_precision (from the model, linkage.mother_precision_target) or fixed.
+    con.execute(
+        "insert into linkage.summary select 'mother_match_threshold', 'all', "
+        "coalesce(json_extract_string(run_settings, '$.threshold_rule'), 'fixed'), "
+        "null, null, round($t, 4) from linkage.splink_model where model_name = 'mothers'",
+        {"t": threshold[0]},
+    )
     con.execute(
         "insert into linkage.summary select 'mother_prior_rule_recall_estimated', 'all', 'all', "
         "null, null, json_extract(run_settings, '$.prior_rule_recall')::double "

@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # Splink's creator classes are internal; used for annotations
 # --- thresholds and sample sizes ------------------------------------------------------------------
 #: Pairs scored below this match probability are not kept (they never join two records).
 PREDICT_FLOOR = 0.01
+#: Lowest threshold a rule may choose: below it a pair is more likely two women than one.
+THRESHOLD_FLOOR = 0.5
+#: Rules for choosing the mothers' threshold (``linkage.mother_threshold_rule``).
+THRESHOLD_RULES: tuple[str, ...] = ("expected_precision", "fixed")
 #: Pairs sampled for the clerical review export.
 CLERICAL_SAMPLE_SIZE = 500
 #: Half-width, in match-weight units (log2 Bayes factor), of the band around the threshold from
