@@ -255,9 +255,10 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     present = _count(
         con,
         "select count(*) from information_schema.tables where table_schema = 'linkage' "
-        "and table_name in ('mother_records', 'mother_pairs', 'mother_edges_held_back')",
+        "and table_name in ('mother_records', 'mother_pairs', 'mother_edges_held_back', "
+        "'mother_edges_split')",
     )
-    if present < 3 or not _count(con, "select count(*) from linkage.mother_pairs"):
+    if present < 4 or not _count(con, "select count(*) from linkage.mother_pairs"):
         return
     scored = estimated_blocking_recall(con, non_null_columns(con, "linkage.mother_records"))
     con.execute(
@@ -265,7 +266,9 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
         "('mother_blocking_recall_estimated', 'all', 'all', $n, $d, "
         "round($n / nullif($d, 0), 4)), "
         "('mother_pairs_held_back', 'all', 'all', "
-        "(select count(*) from linkage.mother_edges_held_back), null, null)",
+        "(select count(*) from linkage.mother_edges_held_back), null, null), "
+        "('mother_edges_split', 'all', 'all', "
+        "(select count(*) from linkage.mother_edges_split), null, null)",
         {"n": scored.blocked_pairs, "d": scored.known_pairs},
     )
     # The model's own expectation of its precision and recall, for users with no truth: taking

@@ -6,7 +6,9 @@ Steps (each writes one ``linkage.*`` table):
 2. ``mother_pairs`` - Splink match probabilities for pairs of records (probabilistic method);
 3. ``mother_evidence`` - rule-based edges: same person_id, a shared child, children whose
    births carry the same maternity mother id (SQL);
-4. ``mother_edges`` - the edges of the chosen kinds, Splink pairs at the threshold (SQL);
+4. ``mother_edges`` - the edges of the chosen kinds, Splink pairs at the threshold (SQL), less
+   Splink edges that would join two records the model scored as two women by forename
+   (``mother_conflicts``, ``mother_edges_split``; :mod:`recurrence.linkage.bridges`);
 5. ``mother_clusters`` - connected components of those edges (Splink's clustering);
 6. ``mother_keys`` - a stable ``mother_key`` per record and the rule that joined it (SQL).
 """
@@ -26,6 +28,7 @@ from recurrence.config import LinkageConfig
 from recurrence.errors import ConfigError
 from recurrence.linkage import settings as s
 from recurrence.linkage.blocking import estimated_prior_recall
+from recurrence.linkage.bridges import split_conflicting_bridges
 from recurrence.linkage.model import (
     NothingToTrainError,
     cluster_edges,
@@ -242,6 +245,8 @@ def cluster_mothers(
         raise ValueError(f"Unknown evidence {sorted(unknown)}; known: {s.ALL_EVIDENCE}.")
     run_sql(con, "linkage/mother_edges_held_back.sql", evidence=list(evidence), threshold=threshold)
     run_sql(con, "linkage/mother_edges.sql", evidence=list(evidence), threshold=threshold)
+    run_sql(con, "linkage/mother_conflicts.sql", threshold=threshold)
+    split_conflicting_bridges(con)
     with splink_workspace(con) as ws:
         ws.import_table("linkage.mother_records", "work_nodes", ["record_id"])
         ws.import_table("linkage.mother_edges", "work_edges")
