@@ -68,7 +68,8 @@ class LinkageEvaluation:
     mothers
         Cluster scores of the run and of the person-id baseline: label to measures
         (pairwise_precision, pairwise_recall, pairwise_f1, bcubed_precision, bcubed_recall,
-        bcubed_f1, share_women_exact, and counts).
+        bcubed_f1, share_women_exact, and counts: mixed_women, predicted women holding two or
+        more true women, and chained_women, those of them with more than two records).
     evidence
         The same measures re-clustered on each subset of evidence, at the run's threshold.
     thresholds
@@ -116,6 +117,8 @@ class LinkageEvaluation:
             ("bcubed_recall", "B3 R"),
             ("share_women_exact", "exact"),
             ("predicted_women", "women"),
+            ("mixed_women", "mixed"),
+            ("chained_women", "chained"),
         )
         for title, table in (
             ("Mothers across proceedings", self.mothers),
