@@ -180,7 +180,12 @@ def test_person_id_method_is_the_baseline(staged_sample, tmp_path):
 
 def test_threshold_zero_merges_implausibly(staged_sample, tmp_path):
     warehouse = tmp_path / "zero.duckdb"
-    _link(staged_sample, warehouse, "linkage.match_threshold=0.0")
+    _link(
+        staged_sample,
+        warehouse,
+        "linkage.match_threshold=0.0",
+        'linkage.mother_threshold_rule="fixed"',
+    )
     con = connect(warehouse, read_only=True)
     try:
         assert count_oversized_mothers(con, load_config().linkage.max_cases_per_mother) > 0
