@@ -57,6 +57,12 @@ PRIOR_RECALL_FLOOR = 0.05
 CHILD_BIRTH_PRIOR_RECALL = 0.8
 #: Largest plausible gap, in days, between a child's recorded date of birth and its birth record's.
 BABY_DOB_NEAR_DAYS = 7
+#: Share of children's dates of birth falling on a Monday from which the care side is taken to
+#: record the week of birth (SAIL's WEEKOFBIRTH, the Monday starting the week), not the date:
+#: about 1 in 7 does when dates are exact.
+WEEK_OF_BIRTH_SHARE = 0.9
+#: Fewest children's dates of birth from which their precision is judged.
+WEEK_OF_BIRTH_MIN_DATES = 20
 #: Chunks per side for prediction (1: national-scale prediction fits easily in memory).
 PREDICT_CHUNKS = 1
 
