@@ -60,6 +60,11 @@ class MotherLinkage:
     largest_cluster_cases: int = 0
     messages: tuple[str, ...] = ()
     model_trained: bool = False
+    #: The threshold Splink pairs were joined at, and the rule that chose it.
+    threshold: float | None = None
+    threshold_rule: str = "fixed"
+    #: Splink edges refused for joining clusters without internal support.
+    edges_split: int = 0
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
@@ -372,4 +377,7 @@ def link_mothers(
         largest_cluster_cases=_count(con, "select max(cluster_cases) from linkage.mother_keys"),
         messages=tuple(messages),
         model_trained=text is not None,
+        threshold=threshold,
+        threshold_rule=threshold_rule,
+        edges_split=_count(con, "select count(*) from linkage.mother_edges_split"),
     )
