@@ -9,7 +9,8 @@ For each profile: ``recurrence synth --corruption PROFILE``, ingest, the whole l
 (child-to-birth, mothers, mother-to-births, summary) with the default configuration, then
 :func:`recurrence.linkage.evaluate_linkage` against the extract's truth. Prints, per profile,
 pairwise and B-cubed scores of the run (all evidence) and of Splink alone (+ person ids), the
-blocking recall against truth, the run's truth-free estimate of it, pairs compared, and times.
+blocking recall against truth, the run's truth-free estimate of it, pairs compared, the
+threshold chosen, edges split off, predicted women holding two true women, and times.
 """
 
 from __future__ import annotations
@@ -53,10 +54,23 @@ def run_profile(work: Path, scale: str, seed: int, profile: str) -> dict[str, ob
         estimate = con.sql(
             "select rate from linkage.summary where measure = 'mother_blocking_recall_estimated'"
         ).fetchone()
+        chosen = con.sql(
+            "select category, rate from linkage.summary where measure = 'mother_match_threshold'"
+        ).fetchone()
+        split = con.sql(
+            "select numerator from linkage.summary where measure = 'mother_edges_split'"
+        ).fetchone()
     finally:
         con.close()
     run_label = next(k for k in result.mothers if k.startswith("run"))
-    keys = ("pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_f1")
+    keys = (
+        "pairwise_precision",
+        "pairwise_recall",
+        "pairwise_f1",
+        "bcubed_f1",
+        "mixed_women",
+        "chained_women",
+    )
     return {
         "profile": profile,
         "run": {k: result.mothers[run_label][k] for k in keys},
@@ -64,6 +78,8 @@ def run_profile(work: Path, scale: str, seed: int, profile: str) -> dict[str, ob
         "person_id_only": {k: result.mothers["person_id only (baseline)"][k] for k in keys},
         "blocking": result.blocking,
         "blocking_recall_estimated": estimate[0] if estimate else None,
+        "threshold": {"rule": chosen[0], "value": chosen[1]} if chosen else None,
+        "edges_split": split[0] if split else None,
         "child_births_f1": result.child_births.get("run", {}).get("f1"),
         "ingest_s": round(ingest_s, 1),
         "stage": stage,
@@ -93,9 +109,15 @@ def main() -> None:
             f"{p['profile']}: run P {r['pairwise_precision']:.4f} R {r['pairwise_recall']:.4f} "
             f"F1 {r['pairwise_f1']:.4f} B3 F1 {r['bcubed_f1']:.4f} | splink alone F1 "
             f"{a['pairwise_f1']:.4f} B3 {a['bcubed_f1']:.4f} | blocking recall "
-            f"{b['recall']:.4f} ({b['blocked_pairs']}/{b['true_pairs']}), estimated "
+            f"{b['recall']:.4f} ({b['blocked_pairs']}/{b['true_pairs']}; with person ids "
+            f"{b['recall_with_person_id']:.4f}), estimated "
             f"{p['blocking_recall_estimated']} | pairs compared {b['pairs_compared']:,} | "
             f"mothers {p['stage']['mother_keys_s']} s, stage {p['stage']['total_s']} s"
+        )
+        print(
+            f"    threshold {p['threshold']} | edges split {p['edges_split']} | predicted "
+            f"women holding 2+ true women {r['mixed_women']} (chained {r['chained_women']}) | "
+            f"child to birth F1 {p['child_births_f1']}"
         )
         for rule, hits in b["true_pairs_by_rule"].items():
             print(f"    {rule}: true pairs {hits}, pairs added {b['pairs_added_by_rule'][rule]:,}")

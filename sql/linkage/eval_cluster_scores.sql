@@ -1,6 +1,9 @@
 -- linkage.eval_cluster_scores: how well one clustering of mother records recovers true women.
 -- Purpose: pairwise precision, recall and F1 over pairs of records; B-cubed precision and
---   recall; the share of true women recovered exactly (same set of records). All are computed
+--   recall; the share of true women recovered exactly (same set of records); predicted women
+--   holding records of two or more true women (mixed_women), and those of them with more than
+--   two records, joined through a chain of edges rather than by one false pair
+--   (chained_women). All are computed
 --   from the contingency table of predicted against true clusters, so cost grows with records,
 --   not with pairs.
 -- Inputs: linkage.eval_predicted (record_id, pred_cluster), linkage.eval_truth_records.
@@ -65,6 +68,16 @@ pair_totals as (
         (select sum(n * (n - 1) / 2) from truth) as true_pairs,
         (select count(*) from truth) as true_women,
         (select count(*) from pred) as predicted_women
+),
+
+mixed as (
+    select
+        count(*) as mixed_women,
+        count(*) filter (where p.n > 2) as chained_women
+    from (
+        select pred_cluster from cells group by pred_cluster having count(*) > 1
+    ) as m
+    inner join pred as p on m.pred_cluster = p.pred_cluster
 )
 
 select
@@ -81,6 +94,9 @@ select
     t.bcubed_recall,
     2 * t.bcubed_precision * t.bcubed_recall
     / nullif(t.bcubed_precision + t.bcubed_recall, 0) as bcubed_f1,
-    t.exact_women / nullif(p.true_women, 0) as share_women_exact
+    t.exact_women / nullif(p.true_women, 0) as share_women_exact,
+    m.mixed_women::bigint as mixed_women,
+    m.chained_women::bigint as chained_women
 from totals as t
-cross join pair_totals as p;
+cross join pair_totals as p
+cross join mixed as m;

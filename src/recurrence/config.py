@@ -67,6 +67,8 @@ class LinkageConfig:
     spark_master: str = "local[*]"
     spark_exchange_dir: str = ""
     spark_shuffle_partitions: int = 16
+    mother_threshold_rule: str = "expected_precision"
+    mother_precision_target: float = 0.995
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def test_threshold_zero_fails_the_cluster_size_check(tmp_path, dagster_home, cap
     code = run_pipeline(
         extract=str(SAMPLE_EXTRACT_DIR),
         warehouse=str(tmp_path / "wh.duckdb"),
-        overrides=["linkage.match_threshold=0.0"],
+        # the mothers' threshold is chosen from the model unless fixed
+        overrides=["linkage.match_threshold=0.0", 'linkage.mother_threshold_rule="fixed"'],
         select="group:ingest or group:linkage",
     )
     captured = capsys.readouterr()

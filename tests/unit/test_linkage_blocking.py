@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
@@ -96,3 +98,34 @@ def test_prior_recall_is_estimated_on_pairs_sharing_a_person_id() -> None:
     con.execute("delete from linkage.mother_records where person_id not in ('p1', 'p20')")
     assert estimated_prior_recall(con, rules) == s.MOTHER_PRIOR_RECALL
     assert estimated_prior_recall(con, []) == s.MOTHER_PRIOR_RECALL
+
+
+def test_one_missing_rule_compares_only_where_a_date_is_missing(con) -> None:
+    rule = s._one_missing(("fore", "sur"), "ym")
+    # a1-a3 share both names and a3 has no date; a1-a2 and b1-b2 differ in a name
+    assert blocking_recall(con, "recs", TRUTH, [rule]).blocked_pairs == 1
+    # a pair with both dates recorded is left to the rules that read the date
+    con.execute("update recs set fore = 'ann' where record_id = 'a2'")
+    assert blocking_recall(con, "recs", TRUTH, [rule]).blocked_pairs == 2
+    assert rule.columns == ("fore", "sur", "ym")
+
+
+def test_every_mother_rule_reads_only_mother_record_columns() -> None:
+    # A rule on a column missing from linkage.mother_records would fail at prediction time.
+    columns = {
+        "birth_year_month",
+        "bym_index",
+        "birth_year",
+        "forename_hash",
+        "surname_hash",
+        "forename_soundex_hash",
+        "surname_soundex_hash",
+        "postcode_district",
+        "postcode_area",
+        "la_code",
+        "region_code",
+    }
+    for rule in s.MOTHER_BLOCKING:
+        assert set(rule.columns) <= columns, rule.label
+        named = set(re.findall(r'[lr]\."(\w+)"', rule.sql()))
+        assert named <= set(rule.columns), rule.label

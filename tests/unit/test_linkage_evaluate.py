@@ -40,6 +40,8 @@ def test_cluster_scores_match_a_hand_worked_example(con):
     assert got["bcubed_precision"] == pytest.approx((2 * 2 / 2 + 1 / 3 + 2 * 2 / 3) / 5)
     assert got["bcubed_recall"] == pytest.approx((2 * 2 / 3 + 1 / 3 + 2 * 2 / 2) / 5)
     assert got["share_women_exact"] == 0
+    # Y holds records of A and B: mixed, and with three records, joined through a chain
+    assert (got["mixed_women"], got["chained_women"]) == (1, 1)
 
 
 def test_perfect_clustering_scores_one(con):
@@ -57,3 +59,9 @@ def test_singletons_have_perfect_precision_and_no_recall(con):
     assert got["pairwise_recall"] == 0
     assert got["bcubed_precision"] == pytest.approx(1.0)
     assert got["bcubed_recall"] == pytest.approx(1 / 3)
+
+
+def test_a_single_false_pair_is_mixed_but_not_chained(con):
+    truth = [("1", "A"), ("2", "B"), ("3", "B"), ("4", "C")]
+    got = _scores(con, [("1", "X"), ("2", "X"), ("3", "Y"), ("4", "Y")], truth)
+    assert (got["mixed_women"], got["chained_women"]) == (2, 0)

@@ -97,6 +97,9 @@ def test_person_id_method_joins_only_records_sharing_a_person_id(con):
     assert keys[("c1", "p1")] == keys[("c2", "p1")] != keys[("c3", "p2")]
     assert result.mother_keys == result.person_ids == 2
     assert result.model_trained is False
+    # no model, nothing to choose a threshold from: the configured one, and nothing split
+    assert (result.threshold_rule, result.edges_split) == ("fixed", 0)
+    assert result.threshold == load_config().linkage.match_threshold
     assert con.sql("select link_rule from linkage.mother_keys order by case_id").fetchall() == [
         ("person_id",),
         ("person_id",),

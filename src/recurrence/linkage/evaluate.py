@@ -68,7 +68,8 @@ class LinkageEvaluation:
     mothers
         Cluster scores of the run and of the person-id baseline: label to measures
         (pairwise_precision, pairwise_recall, pairwise_f1, bcubed_precision, bcubed_recall,
-        bcubed_f1, share_women_exact, and counts).
+        bcubed_f1, share_women_exact, and counts: mixed_women, predicted women holding two or
+        more true women, and chained_women, those of them with more than two records).
     evidence
         The same measures re-clustered on each subset of evidence, at the run's threshold.
     thresholds
@@ -80,6 +81,8 @@ class LinkageEvaluation:
     blocking
         The mother blocking rules against truth: ``true_pairs``, ``blocked_pairs`` and
         ``recall`` (the share of pairs of records of one true woman that any rule compares),
+        ``recall_with_person_id`` (the share any rule compares or that share a person id, and
+        so are joined without a comparison),
         ``true_pairs_by_rule`` (compared by each rule alone), ``pairs_compared`` (distinct
         pairs the rules compare) and ``pairs_added_by_rule`` (each rule's pairs not already
         compared by an earlier one).
@@ -114,6 +117,8 @@ class LinkageEvaluation:
             ("bcubed_recall", "B3 R"),
             ("share_women_exact", "exact"),
             ("predicted_women", "women"),
+            ("mixed_women", "mixed"),
+            ("chained_women", "chained"),
         )
         for title, table in (
             ("Mothers across proceedings", self.mothers),
@@ -143,6 +148,8 @@ class LinkageEvaluation:
                 f"  blocking recall {_fmt(b['recall'])}: {b['blocked_pairs']:,} of "
                 f"{b['true_pairs']:,} true pairs compared by some rule; "
                 f"{b['pairs_compared']:,} pairs compared in all",
+                f"  compared by some rule or sharing a person id: "
+                f"{_fmt(b.get('recall_with_person_id'))}",
                 "  rule: true pairs it compares / pairs it adds",
             ]
             lines += [
@@ -289,7 +296,7 @@ def evaluate_linkage(
         _load_truth(con, Path(truth_dir))
         run_settings = load_run_settings(con, MODEL_NAME)
         threshold = float(run_settings.get("match_threshold", 0.95))
-        run_label = f"run ({run_settings.get('method', 'unknown')}, threshold {threshold:g})"
+        run_label = f"run ({run_settings.get('method', 'unknown')}, threshold {threshold:.3g})"
         run_sql(con, "linkage/eval_truth_records.sql")
         blocking = _score_blocking(con)
         mothers = {
@@ -330,11 +337,17 @@ def _score_blocking(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Blocking recall of the run's mother rules against truth, and the pairs they cost."""
     rules = mother_rules(non_null_columns(con, "linkage.mother_records"))
     scored = blocking_recall(con, "linkage.mother_records", TRUE_PAIRS, rules)
+    # A true pair no rule compares is still joined directly when the two records share a
+    # person id (the deterministic pass): the pairs lost to the linkage are those neither does.
+    with_ids = blocking_recall(
+        con, "linkage.mother_records", TRUE_PAIRS, [*rules, s.Rule(("person_id",))]
+    )
     added = pairs_compared(con, "linkage.mother_records", rules)
     return {
         "true_pairs": scored.known_pairs,
         "blocked_pairs": scored.blocked_pairs,
         "recall": None if scored.recall is None else round(scored.recall, 6),
+        "recall_with_person_id": None if with_ids.recall is None else round(with_ids.recall, 6),
         "true_pairs_by_rule": scored.by_rule,
         "pairs_compared": sum(added.values()),
         "pairs_added_by_rule": added,

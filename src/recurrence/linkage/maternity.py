@@ -64,6 +64,23 @@ def _empty_pairs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def week_of_birth(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the children's dates of birth are weeks of birth (the Monday of the week).
+
+    Exact dates fall on a Monday about one time in seven; a source that records the week of
+    birth as its Monday (SAIL's ``WEEKOFBIRTH``) has all of them there, but for a few errors.
+    Judged on ``linkage.child_records`` when it has at least
+    :data:`settings.WEEK_OF_BIRTH_MIN_DATES` dates: at least
+    :data:`settings.WEEK_OF_BIRTH_SHARE` of them on a Monday.
+    """
+    row = con.sql(
+        "select count(baby_birth_date), count(*) filter (where isodow(baby_birth_date) = 1) "
+        "from linkage.child_records"
+    ).fetchone()
+    dates, mondays = (int(row[0]), int(row[1])) if row else (0, 0)
+    return dates >= s.WEEK_OF_BIRTH_MIN_DATES and mondays >= s.WEEK_OF_BIRTH_SHARE * dates
+
+
 def link_children_to_births(
     con: duckdb.DuckDBPyConnection,
     config: LinkageConfig,
@@ -99,6 +116,7 @@ def link_children_to_births(
     messages: list[str] = []
     text: str | None = None
     fallback: str | None = None
+    week = False
     if children == 0 or births == 0:
         messages.append(
             "No children in staging.case_people or no live births in staging.births: "
@@ -114,15 +132,29 @@ def link_children_to_births(
                 "children cannot be linked to births."
             )
         else:
+            # A source that records only the week of birth (SAIL's WEEKOFBIRTH) would agree
+            # with the exact birth date one time in seven, and no blocking rule (each needs the
+            # same date) would compare the rest: both sides are compared by week instead.
+            week = week_of_birth(con)
+            if week:
+                messages.append(
+                    "Children's dates of birth are weeks of birth (all but a few on a Monday): "
+                    "children are linked to births by week of birth."
+                )
+            weeks = ("baby_birth_date",) if week else ()
             with splink_workspace(con) as ws:
                 ws.import_table(
-                    "linkage.child_records", "work_child_records", s.CHILD_BIRTH_COLUMNS
+                    "linkage.child_records",
+                    "work_child_records",
+                    s.CHILD_BIRTH_COLUMNS,
+                    week_columns=weeks,
                 )
                 ws.import_table(
                     "linkage.birth_records",
                     "work_birth_records",
                     s.CHILD_BIRTH_COLUMNS,
                     as_view=True,
+                    week_columns=weeks,
                 )
                 settings = s.child_birth_settings(available)
                 em_rules = s.em_sessions(settings, s.CHILD_BIRTH_EM_RULES, available)
@@ -183,6 +215,7 @@ def link_children_to_births(
         run_settings={
             "match_threshold": config.match_threshold,
             "seed": config.seed,
+            "baby_birth_date_precision": "week" if week else "day",
             **({"fallback": fallback} if fallback else {}),
         },
     )
@@ -243,7 +276,8 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     and the Splink model's expected precision and recall at the run's threshold (from its own
     match probabilities: ``mother_model_expected_precision``, ``mother_model_expected_recall``)
     and the recall of its prior rule estimated from the data
-    (``mother_prior_rule_recall_estimated``).
+    (``mother_prior_rule_recall_estimated``); and the threshold used,
+    ``mother_match_threshold``, its category the rule that chose it.
     Written only when the mother model scored pairs. Pairs that share a
     person id do not need blocking to be linked (person ids are evidence of their own), so this
     measures how well the rules would find a woman whose id changed.
@@ -254,9 +288,10 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     present = _count(
         con,
         "select count(*) from information_schema.tables where table_schema = 'linkage' "
-        "and table_name in ('mother_records', 'mother_pairs', 'mother_edges_held_back')",
+        "and table_name in ('mother_records', 'mother_pairs', 'mother_edges_held_back', "
+        "'mother_edges_split')",
     )
-    if present < 3 or not _count(con, "select count(*) from linkage.mother_pairs"):
+    if present < 4 or not _count(con, "select count(*) from linkage.mother_pairs"):
         return
     scored = estimated_blocking_recall(con, non_null_columns(con, "linkage.mother_records"))
     con.execute(
@@ -264,7 +299,9 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
         "('mother_blocking_recall_estimated', 'all', 'all', $n, $d, "
         "round($n / nullif($d, 0), 4)), "
         "('mother_pairs_held_back', 'all', 'all', "
-        "(select count(*) from linkage.mother_edges_held_back), null, null)",
+        "(select count(*) from linkage.mother_edges_held_back), null, null), "
+        "('mother_edges_split', 'all', 'all', "
+        "(select count(*) from linkage.mother_edges_split), null, null)",
         {"n": scored.blocked_pairs, "d": scored.known_pairs},
     )
     # The model's own expectation of its precision and recall, for users with no truth: taking
@@ -277,6 +314,14 @@ def _summarise_blocking(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()
     if threshold is None or threshold[0] is None:
         return
+    # The threshold the mother pairs were joined at, and (as the category) the rule that chose
+    # it: expected_precision (from the model, linkage.mother_precision_target) or fixed.
+    con.execute(
+        "insert into linkage.summary select 'mother_match_threshold', 'all', "
+        "coalesce(json_extract_string(run_settings, '$.threshold_rule'), 'fixed'), "
+        "null, null, round($t, 4) from linkage.splink_model where model_name = 'mothers'",
+        {"t": threshold[0]},
+    )
     con.execute(
         "insert into linkage.summary select 'mother_prior_rule_recall_estimated', 'all', 'all', "
         "null, null, json_extract(run_settings, '$.prior_rule_recall')::double "

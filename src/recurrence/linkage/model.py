@@ -57,15 +57,30 @@ class Workspace:
         columns: Sequence[str] | None = None,
         *,
         as_view: bool = False,
+        week_columns: Sequence[str] = (),
     ) -> None:
         """Copy ``schema.table`` of the warehouse (or some of its columns) as ``name``.
 
         Give ``name`` a prefix no warehouse table has: Splink looks columns up by table name
         alone in ``information_schema``, so a clash would mix up two tables. With ``as_view``
         the workspace gets a view instead of a copy (for the largest inputs, which Splink
-        copies once anyway).
+        copies once anyway). Dates in ``week_columns`` become the Monday of their week (ISO),
+        so that they compare at week precision with a source that records only the week.
         """
-        select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        names = list(columns) if columns else []
+        if week_columns and not names:
+            names = [
+                row[0]
+                for row in self.con.sql(f'describe "{self.warehouse}".{qualified}').fetchall()
+            ]
+        select = (
+            ", ".join(
+                f'date_trunc(\'week\', "{c}")::date as "{c}"' if c in week_columns else f'"{c}"'
+                for c in names
+            )
+            if names
+            else "*"
+        )
         kind = "view" if as_view else "table"
         self.con.execute(
             f'create or replace {kind} {WORKSPACE}.main."{name}" as '

@@ -6,7 +6,9 @@ Steps (each writes one ``linkage.*`` table):
 2. ``mother_pairs`` - Splink match probabilities for pairs of records (probabilistic method);
 3. ``mother_evidence`` - rule-based edges: same person_id, a shared child, children whose
    births carry the same maternity mother id (SQL);
-4. ``mother_edges`` - the edges of the chosen kinds, Splink pairs at the threshold (SQL);
+4. ``mother_edges`` - the edges of the chosen kinds, Splink pairs at the threshold (SQL), less
+   Splink edges that would join two records the model scored as two women by forename
+   (``mother_conflicts``, ``mother_edges_split``; :mod:`recurrence.linkage.bridges`);
 5. ``mother_clusters`` - connected components of those edges (Splink's clustering);
 6. ``mother_keys`` - a stable ``mother_key`` per record and the rule that joined it (SQL).
 """
@@ -23,8 +25,10 @@ import duckdb
 from splink import DuckDBAPI
 
 from recurrence.config import LinkageConfig
+from recurrence.errors import ConfigError
 from recurrence.linkage import settings as s
 from recurrence.linkage.blocking import estimated_prior_recall
+from recurrence.linkage.bridges import split_conflicting_bridges
 from recurrence.linkage.model import (
     NothingToTrainError,
     cluster_edges,
@@ -56,6 +60,11 @@ class MotherLinkage:
     largest_cluster_cases: int = 0
     messages: tuple[str, ...] = ()
     model_trained: bool = False
+    #: The threshold Splink pairs were joined at, and the rule that chose it.
+    threshold: float | None = None
+    threshold_rule: str = "fixed"
+    #: Splink edges refused for joining clusters without internal support.
+    edges_split: int = 0
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
@@ -118,7 +127,11 @@ def _score_pairs(
             order_by="record_id_l, record_id_r",
         )
         text = model_json(linker)
-    weight = _weight(config.match_threshold)
+    return text, prior_recall
+
+
+def _clerical_sample(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
+    weight = _weight(threshold)
     run_sql(
         con,
         "linkage/clerical_sample.sql",
@@ -126,7 +139,88 @@ def _score_pairs(
         weight_high=weight + s.CLERICAL_WEIGHT_BAND,
         sample_size=s.CLERICAL_SAMPLE_SIZE,
     )
-    return text, prior_recall
+
+
+def expected_precision_threshold(con: duckdb.DuckDBPyConnection, target: float) -> float | None:
+    """The lowest match probability at which the model expects ``target`` precision.
+
+    Taking each scored pair's match probability at its word, the pairs at or above a threshold
+    hold, in expectation, the sum of their probabilities in true matches; their mean
+    probability is the model's expected precision. Lowering the threshold only adds pairs less
+    probable than every pair already in, so that mean falls as the threshold falls, and the
+    threshold returned is the lowest probability of a scored pair at which it is still at
+    least ``target``. Never below :data:`settings.THRESHOLD_FLOOR`: a pair below it is more
+    likely two women than one, whatever the pairs above it.
+
+    Parameters
+    ----------
+    con
+        Connection holding ``linkage.mother_pairs``.
+    target
+        Expected precision wanted, in (0, 1].
+
+    Returns
+    -------
+    float or None
+        The threshold, or None when no scored pair at or above the floor reaches the target
+        (no pairs, or the model doubts even its best pairs).
+    """
+    if not 0 < target <= 1:
+        raise ConfigError(
+            f"Setting linkage.mother_precision_target must be in (0, 1]; it is {target}."
+        )
+    row = con.sql(
+        """
+        with above as (
+            select
+                match_probability as p,
+                -- range, not rows: pairs of equal probability are all in or all out
+                avg(match_probability) over (
+                    order by match_probability desc
+                    range between unbounded preceding and current row
+                ) as mean_above
+            from linkage.mother_pairs
+            where match_probability >= $floor
+        )
+        select min(p) from above where mean_above >= $target
+        """,
+        params={"floor": s.THRESHOLD_FLOOR, "target": target},
+    ).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def mother_threshold(
+    con: duckdb.DuckDBPyConnection, config: LinkageConfig, *, scored: bool
+) -> tuple[float, str]:
+    """The threshold at which Splink pairs join mother records, and the rule that chose it.
+
+    With ``config.mother_threshold_rule == "expected_precision"`` and scored pairs, the
+    threshold of :func:`expected_precision_threshold` at ``config.mother_precision_target``;
+    otherwise (the rule ``"fixed"``, no model, or a target no pair reaches)
+    ``config.match_threshold``.
+
+    Returns
+    -------
+    tuple of (float, str)
+        The threshold and the rule applied: ``expected_precision`` or ``fixed``.
+    """
+    rule = config.mother_threshold_rule
+    if rule not in s.THRESHOLD_RULES:
+        raise ConfigError(
+            f"Setting linkage.mother_threshold_rule is {rule!r}; known: "
+            f"{', '.join(s.THRESHOLD_RULES)}."
+        )
+    if rule == "expected_precision" and scored:
+        chosen = expected_precision_threshold(con, config.mother_precision_target)
+        if chosen is not None:
+            return chosen, rule
+        log.warning(
+            "No mother pairs reach the expected precision %s: linkage.match_threshold %s is "
+            "used instead.",
+            config.mother_precision_target,
+            config.match_threshold,
+        )
+    return config.match_threshold, "fixed"
 
 
 def _weight(probability: float) -> float:
@@ -156,6 +250,8 @@ def cluster_mothers(
         raise ValueError(f"Unknown evidence {sorted(unknown)}; known: {s.ALL_EVIDENCE}.")
     run_sql(con, "linkage/mother_edges_held_back.sql", evidence=list(evidence), threshold=threshold)
     run_sql(con, "linkage/mother_edges.sql", evidence=list(evidence), threshold=threshold)
+    run_sql(con, "linkage/mother_conflicts.sql", threshold=threshold)
+    split_conflicting_bridges(con)
     with splink_workspace(con) as ws:
         ws.import_table("linkage.mother_records", "work_nodes", ["record_id"])
         ws.import_table("linkage.mother_edges", "work_edges")
@@ -176,7 +272,7 @@ def link_mothers(
     With ``config.method == "person_id"`` records are joined only when they share a person_id
     (the baseline). With ``"probabilistic"`` a Splink model is trained on the data (random-sample
     u with ``config.seed``, EM for m, no labels) and pairs at or above
-    ``config.match_threshold`` are joined, together with evidence from children. Run
+    the threshold of :func:`mother_threshold` are joined, together with evidence from children. Run
     :func:`recurrence.linkage.link_children_to_births` first for the maternity evidence.
 
     Parameters
@@ -236,8 +332,11 @@ def link_mothers(
                 chosen = tuple(e for e in chosen if e != s.EVIDENCE_SPLINK)
     if text is None:
         _empty_pairs(con)
+    threshold, threshold_rule = mother_threshold(con, config, scored=text is not None)
+    if text is not None:
+        _clerical_sample(con, threshold)
     run_sql(con, "linkage/mother_evidence.sql")
-    cluster_mothers(con, evidence=chosen, threshold=config.match_threshold)
+    cluster_mothers(con, evidence=chosen, threshold=threshold)
     record_model(
         con,
         MODEL_NAME,
@@ -245,7 +344,15 @@ def link_mothers(
         path=model_file,
         run_settings={
             "method": config.method,
-            "match_threshold": config.match_threshold,
+            # The threshold used (chosen or configured); the configured one as well.
+            "match_threshold": threshold,
+            "threshold_rule": threshold_rule,
+            "configured_match_threshold": config.match_threshold,
+            **(
+                {"precision_target": config.mother_precision_target}
+                if threshold_rule == "expected_precision"
+                else {}
+            ),
             "seed": config.seed,
             "evidence": list(chosen),
             **({"prior_rule_recall": prior_recall} if prior_recall is not None else {}),
@@ -270,4 +377,7 @@ def link_mothers(
         largest_cluster_cases=_count(con, "select max(cluster_cases) from linkage.mother_keys"),
         messages=tuple(messages),
         model_trained=text is not None,
+        threshold=threshold,
+        threshold_rule=threshold_rule,
+        edges_split=_count(con, "select count(*) from linkage.mother_edges_split"),
     )

@@ -243,10 +243,31 @@ def _linkage_blocks(inputs: ReportInputs) -> list[Block]:
             "report.linkage_totals", {"measure": measure}, "numerator", value, count
         )
 
+    # The mothers' threshold is chosen by the run (linkage.mother_threshold_rule) unless fixed:
+    # the value used is the summary's, not the configured one.
+    chosen = summary.filter(pl.col("measure") == "mother_match_threshold")
+    if chosen.height and chosen["category"][0] == "expected_precision":
+        threshold = (
+            numbers.cell(
+                "report.linkage_threshold",
+                {"measure": "mother_match_threshold"},
+                "rate",
+                chosen["rate"][0],
+                lambda v, _: f"{v:.3f}",
+            )
+            + " for mothers (the lowest at which the model expects "
+            + numbers.constant(
+                cfg.linkage.mother_precision_target, "setting", lambda v, _: f"{v:g}"
+            )
+            + " of the pairs it joins to be the same woman), "
+            + numbers.constant(cfg.linkage.match_threshold, "setting", lambda v, _: f"{v:g}")
+            + " for children to births"
+        )
+    else:
+        threshold = numbers.constant(cfg.linkage.match_threshold, "setting", lambda v, _: f"{v:g}")
     blocks: list[Block] = [
         Paragraph(
-            f"Linkage method: {numbers.text(cfg.linkage.method)}, match threshold "
-            f"{numbers.constant(cfg.linkage.match_threshold, 'setting', lambda v, _: f'{v:g}')}. "
+            f"Linkage method: {numbers.text(cfg.linkage.method)}, match threshold {threshold}. "
             f"{total('mother_records')} mother records with {total('mother_person_ids')} person "
             f"ids were joined into {total('mother_keys')} mothers."
         )
