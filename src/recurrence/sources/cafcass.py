@@ -20,6 +20,7 @@ from typing import Any
 
 from recurrence.contract import OUTCOMES, REGIONS
 from recurrence.errors import ConfigError, ExtractError
+from recurrence.sources.cafcass_mothers import MotherRecord, link_mothers_without_alf
 from recurrence.sources.log import AdaptationLog
 from recurrence.sources.tables import SourceTable, find_table, parse_date, read_table
 
@@ -689,6 +690,7 @@ def build_contract(
     newborn = {7: [0, 0, 0], 14: [0, 0, 0]}  # lower, counted, upper
     signatures: dict[str, dict[frozenset[str], list[dt.date]]] = {}
     counts: Counter[str] = Counter()
+    mother_records: list[MotherRecord] = []
     for data in systems:
         sys_tag = data.system.upper()
         apps_by_case: dict[str, list[str]] = defaultdict(list)
@@ -865,7 +867,10 @@ def build_contract(
                 }
             )
             out.people.extend(rows.values())
+            mother_records.extend(_mother_records(case_id, data, la[0], rows))
     mothers = [r for r in out.people if r["role"] == "mother"]
+    # Figures of ALF_PE joins come first, from the keys before the model joins any.
+    by_model = link_mothers_without_alf(mother_records, settings, log).joined
     systems_of: dict[str, set[str]] = defaultdict(set)
     cases_of: Counter[str] = Counter()
     for r in mothers:
@@ -880,6 +885,8 @@ def build_contract(
     log.figures["mothers joined by ALF_PE across CMS and ECMS"] = sum(
         len(systems_of[k]) > 1 for k in alf
     )
+    for r in mothers:
+        r["person_id"] = by_model.get(str(r["person_id"]), r["person_id"])
     for n, (lower, counted, upper) in newborn.items():
         log.figures[f"children under {n} days at issue (lower, counted, upper)"] = [
             lower,
@@ -888,3 +895,33 @@ def build_contract(
         ]
     log.figures.update(sorted(counts.items()))
     return out
+
+
+def _mother_records(
+    case_id: str, data: SystemData, la_code: str, rows: dict[str, dict[str, object]]
+) -> list[MotherRecord]:
+    """The mother of a written case with the evidence the mother model compares."""
+    people = {key: data.people.get(str(r["_pid"])) for key, r in rows.items()}
+    children = frozenset(
+        (p.week_of_birth, str(rows[k]["sex"]))
+        for k, p in people.items()
+        if rows[k]["role"] == "child" and p is not None and p.week_of_birth is not None
+    )
+    fathers = frozenset(
+        p.week_of_birth
+        for k, p in people.items()
+        if rows[k]["role"] == "father" and p is not None and p.week_of_birth is not None
+    )
+    return [
+        MotherRecord(
+            key,
+            data.system,
+            case_id,
+            people[key].week_of_birth if people[key] is not None else None,
+            la_code,
+            children,
+            fathers,
+        )
+        for key, r in rows.items()
+        if r["role"] == "mother"
+    ]
