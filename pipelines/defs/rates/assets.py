@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext
 from pipelines.defs.ingest.assets import EXTRACT_INFO
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
+from recurrence.checking_pack import record_suppression
 from recurrence.ingest.extract import extract_is_synthetic
 from recurrence.publish import released_folder, staging_folder, write_outputs
 from recurrence.rates import (
@@ -134,6 +135,9 @@ def published_newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeRes
             con.sql("select * from analysis.newborn_precision").pl(), config.disclosure
         )
         write_published_bounds(con, bounds)
+        # Kept for the output-checking pack written with the release.
+        record_suppression(con, "published.newborn_rates", **stats, unit="cells")
+        record_suppression(con, "published.newborn_precision", **bound_stats, unit="cells")
     return dg.MaterializeResult(
         metadata={
             "rows": table.height,
