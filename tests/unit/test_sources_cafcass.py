@@ -673,3 +673,29 @@ def test_each_key_is_joined_at_most_once_the_most_probable_first(settings, log):
     assert links.only_week == 1  # CMS-x with ECMS-z: nothing but the week of birth
     settings["mother_linkage"]["enabled"] = False
     assert link_mothers_without_alf(_world(extra), settings, log).joined == {}
+
+
+def test_an_ecms_copy_is_recognised_by_its_mother_where_the_children_lack_alf_pe():
+    from recurrence.sources.cafcass import model_copies
+
+    kids = [(D(2013, 11, 4), "F"), (D(2010, 2, 1), "M")]
+    records = [
+        _mother("CMS-1", "cms", "CMS-c1", D(1985, 1, 7), children=kids),
+        _mother("ECMS-9", "ecms", "ECMS-e1", D(1985, 1, 7), children=kids),  # the copy
+        _mother("ECMS-9", "ecms", "ECMS-e2", D(1985, 1, 7), children=kids[:1]),  # not the same
+        _mother("ALF-5", "cms", "CMS-c2", D(1990, 1, 1), children=kids[1:]),
+        _mother("ALF-5", "ecms", "ECMS-e3", D(1990, 1, 1), children=kids[1:]),  # one ALF mother
+        _mother("ECMS-7", "ecms", "ECMS-e4", D(1985, 1, 7), children=kids),  # mother not joined
+    ]
+    issue = {
+        "CMS-c1": D(2014, 3, 20),
+        "ECMS-e1": D(2014, 4, 2),
+        "ECMS-e2": D(2014, 4, 2),
+        "CMS-c2": D(2014, 3, 1),
+        "ECMS-e3": D(2014, 6, 1),  # 92 days later: a new set of proceedings, not a copy
+        "ECMS-e4": D(2014, 4, 2),
+    }
+    assert model_copies(records, {"ECMS-9": "CMS-1"}, issue, 31) == {"ECMS-e1"}
+    issue["ECMS-e3"] = D(2014, 3, 25)
+    assert model_copies(records, {"ECMS-9": "CMS-1"}, issue, 31) == {"ECMS-e1", "ECMS-e3"}
+    assert model_copies(records, {}, issue, 31) == {"ECMS-e3"}

@@ -871,6 +871,9 @@ def build_contract(
     mothers = [r for r in out.people if r["role"] == "mother"]
     # Figures of ALF_PE joins come first, from the keys before the model joins any.
     by_model = link_mothers_without_alf(mother_records, settings, log).joined
+    if settings["proceedings"]["overlap_rule"] == "keep_cms":
+        _drop_model_copies(out, mother_records, by_model, settings, log)
+        mothers = [r for r in out.people if r["role"] == "mother"]
     systems_of: dict[str, set[str]] = defaultdict(set)
     cases_of: Counter[str] = Counter()
     for r in mothers:
@@ -895,6 +898,54 @@ def build_contract(
         ]
     log.figures.update(sorted(counts.items()))
     return out
+
+
+def model_copies(
+    records: list[MotherRecord],
+    joined: dict[str, str],
+    issue_of: dict[str, dt.date],
+    overlap_days: int,
+) -> set[str]:
+    """Rule ``joining the systems`` where the children lack ``ALF_PE``: copies by the mother.
+
+    An ECMS case is the migrated copy of a CMS case when its mother is the CMS case's mother
+    (the same ``ALF_PE`` key, or keys joined by the mother model), its children (week of birth
+    and sex) are exactly the CMS case's children, and the two were issued within
+    ``overlap_days``. Returns the contract case ids of the copies.
+    """
+    pairs = {frozenset(p) for p in joined.items()}
+    cms = [r for r in records if r.system == "cms" and r.children]
+    copies = set()
+    for r in records:
+        if r.system != "ecms" or not r.children:
+            continue
+        for c in cms:
+            if (
+                (r.key == c.key or frozenset((r.key, c.key)) in pairs)
+                and r.children == c.children
+                and abs((issue_of[r.case_id] - issue_of[c.case_id]).days) <= overlap_days
+            ):
+                copies.add(r.case_id)
+                break
+    return copies
+
+
+def _drop_model_copies(
+    out: Contract,
+    records: list[MotherRecord],
+    joined: dict[str, str],
+    settings: dict[str, dict[str, Any]],
+    log: AdaptationLog,
+) -> None:
+    issue_of = {str(c["case_id"]): dt.date.fromisoformat(str(c["issue_date"])) for c in out.cases}
+    copies = model_copies(records, joined, issue_of, settings["proceedings"]["overlap_days"])
+    if not copies:
+        return
+    people = [r for r in out.people if r["case_id"] in copies]
+    out.cases[:] = [c for c in out.cases if c["case_id"] not in copies]
+    out.people[:] = [r for r in out.people if r["case_id"] not in copies]
+    log.aside("cases", "ECMS copy of a CMS case, recognised by its mother", len(copies))
+    log.aside("case_people", "people of an ECMS copy of a CMS case", len(people))
 
 
 def _mother_records(
