@@ -687,7 +687,6 @@ def build_contract(
     female = {v.lower() for v in settings["people"]["female"]}
     male = {v.lower() for v in settings["people"]["male"]}
     max_age = settings["people"]["child_max_age"]
-    newborn = {7: [0, 0, 0], 14: [0, 0, 0]}  # lower, counted, upper
     signatures: dict[str, dict[frozenset[str], list[dt.date]]] = {}
     counts: Counter[str] = Counter()
     mother_records: list[MotherRecord] = []
@@ -779,12 +778,6 @@ def build_contract(
                 person = data.people[pid]
                 week = person.week_of_birth
                 born = assumed_birth(week, settings)
-                for n, bounds in newborn.items():
-                    bounds[0] += (issue - (week + dt.timedelta(days=6))).days < n and (
-                        issue - week
-                    ).days < n
-                    bounds[1] += (issue - born).days < n
-                    bounds[2] += (issue - (week + dt.timedelta(days=6))).days < n
                 gender = (person.gender or "").lower()
                 case_rows.add(
                     pid,
@@ -890,7 +883,7 @@ def build_contract(
     )
     for r in mothers:
         r["person_id"] = by_model.get(str(r["person_id"]), r["person_id"])
-    for n, (lower, counted, upper) in newborn.items():
+    for n, (lower, counted, upper) in newborn_bounds(out, settings).items():
         log.figures[f"children under {n} days at issue (lower, counted, upper)"] = [
             lower,
             counted,
@@ -898,6 +891,31 @@ def build_contract(
         ]
     log.figures.update(sorted(counts.items()))
     return out
+
+
+def newborn_bounds(
+    out: Contract, settings: dict[str, dict[str, Any]], limits: tuple[int, ...] = (7, 14)
+) -> dict[int, list[int]]:
+    """Rule ``newborn bounds``: child rows surely, as written, and possibly under each limit.
+
+    Counted over the rows written (after copies and contradictory rows are set aside). A child
+    row's week is recovered from its written date and ``week_of_birth_offset_days``; its age at
+    issue lies between issue - Sunday and issue - Monday of that week.
+    """
+    offset = dt.timedelta(days=settings["people"]["week_of_birth_offset_days"])
+    issue_of = {str(c["case_id"]): dt.date.fromisoformat(str(c["issue_date"])) for c in out.cases}
+    bounds = {n: [0, 0, 0] for n in limits}  # lower, counted, upper
+    for row in out.people:
+        if row["role"] != "child" or row.get("birth_date") is None:
+            continue
+        issue = issue_of[str(row["case_id"])]
+        born = dt.date.fromisoformat(str(row["birth_date"]))
+        monday = born - offset
+        for n, b in bounds.items():
+            b[0] += (issue - monday).days < n
+            b[1] += (issue - born).days < n
+            b[2] += (issue - (monday + dt.timedelta(days=6))).days < n
+    return bounds
 
 
 def model_copies(
