@@ -31,6 +31,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from recurrence.sources.log import AdaptationLog
 
 #: Levels of each record comparison, in the order they are checked.
@@ -259,6 +261,9 @@ def link_mothers_without_alf(
         if w is not None and k in system_of:
             by_week[(system_of[k], w)].append(k)
 
+    # Log Bayes factors of every level, computed once.
+    weight = [{lv: math.log(m[i][lv] / u[i][lv]) for lv in m[i]} for i in range(3)]
+    week_weight = {lv: math.log(wm[lv] / wu[lv]) for lv in WEEK_LEVELS}
     factors: dict[tuple[str, str], float] = {}
     only_week = 0
     for k in sorted(k for k in system_of if system_of[k] == "cms" and week_of[k] is not None):
@@ -274,39 +279,35 @@ def link_mothers_without_alf(
                 bare = True
                 for a in by_key[k]:
                     for b in by_key[other]:
-                        levels = compare(a, b)
-                        bare = bare and levels[1] == "unknown" and levels[2] == "none"
-                        score = sum(math.log(m[i][lv] / u[i][lv]) for i, lv in enumerate(levels))
-                        best = max(best, score)
+                        la, father, child = compare(a, b)
+                        bare = bare and father == "unknown" and child == "none"
+                        best = max(best, weight[0][la] + weight[1][father] + weight[2][child])
                 only_week += bare
-                factors[(k, other)] = math.log(wm[level] / wu[level]) + best
+                factors[(k, other)] = week_weight[level] + best
 
     # The prior of each class is the share of its possible pairs that are one woman, by EM with
     # m and u fixed. Pairs outside the week-of-birth block have a likelihood ratio of about 0
     # (week_m puts all the weight within a week), so they add nothing to the sum but count in
     # the denominator: the block alone cannot push the prior to 1.
-    def alf_class(pair: tuple[str, str]) -> int:
-        return sum(k.startswith("ALF-") for k in pair)
-
-    prior = {c: min(len(factors), n) / max(n, 1) / 2 for c, n in possible.items()}
-    probabilities: dict[tuple[str, str], float] = {}
-    for _ in range(500 if factors else 0):
-        probabilities = {
-            p: 1 / (1 + math.exp(-(f + math.log(prior[alf_class(p)] / (1 - prior[alf_class(p)])))))
-            for p, f in factors.items()
-        }
+    pairs = list(factors)
+    score = np.array([factors[p] for p in pairs])
+    classes = np.array([sum(k.startswith("ALF-") for k in p) for p in pairs], dtype=int)
+    prior = {
+        c: min(max(min(len(factors), n) / max(n, 1) / 2, 1e-9), 1 - 1e-9)
+        for c, n in possible.items()
+    }
+    chance = np.zeros(len(pairs))
+    for _ in range(500 if pairs else 0):
+        log_odds = np.array([math.log(prior[c] / (1 - prior[c])) for c in (0, 1)])[classes]
+        chance = 1 / (1 + np.exp(-(score + log_odds)))
         new = {
-            c: min(
-                max(sum(v for p, v in probabilities.items() if alf_class(p) == c) / n, 1e-9),
-                1 - 1e-9,
-            )
-            if n
-            else 1e-9
+            c: min(max(float(chance[classes == c].sum()) / n, 1e-9), 1 - 1e-9) if n else 1e-9
             for c, n in possible.items()
         }
         if all(abs(new[c] - prior[c]) < 1e-12 for c in prior):
             break
         prior = new
+    probabilities = dict(zip(pairs, chance.tolist(), strict=True))
 
     joined: dict[str, str] = {}
     used: set[str] = set()
