@@ -16,6 +16,13 @@
 --   set (twins given one birth by the linkage, or unlinked twins) identifies neither, and those
 --   rows fall back to person_id.
 --   Children with no birth_date keep their row with a null age so they are reported, not lost.
+--   Date precision: a birth_date_precision of 'week' says only the week of birth is known (the
+--   Monday-Sunday week holding birth_date; Cafcass records the week). The age at entry then
+--   lies between age_at_entry_min_days (born on the Sunday) and age_at_entry_max_days (born on
+--   the Monday); newborn_surely / infant_surely say the child is in the band whatever the day
+--   (lower bound), newborn_possibly / infant_possibly that it may be (upper bound). newborn and
+--   infant keep the stated rule: the age from birth_date as written. For day precision all
+--   three agree.
 -- Inputs: staging.cases, staging.case_people (role = 'child'), linkage.child_births,
 --   linkage.mother_keys.
 -- Parameters: $care_application_types (list of application types counted as care proceedings),
@@ -111,6 +118,23 @@ children as (
         c.region_code,
         c.la_code,
         coalesce(p.birth_date > c.issue_date, false) as added_at_birth,
+        coalesce(p.birth_date_precision, 'day') as birth_date_precision,
+        case
+            when p.birth_date_precision = 'week'
+                then greatest(
+                    date_diff('day', p.birth_date, c.issue_date) - (7 - isodow(p.birth_date)), 0
+                )
+            when p.birth_date is not null
+                then greatest(date_diff('day', p.birth_date, c.issue_date), 0)
+        end as age_at_entry_min_days,
+        case
+            when p.birth_date_precision = 'week'
+                then greatest(
+                    date_diff('day', p.birth_date, c.issue_date) + (isodow(p.birth_date) - 1), 0
+                )
+            when p.birth_date is not null
+                then greatest(date_diff('day', p.birth_date, c.issue_date), 0)
+        end as age_at_entry_max_days,
         -- greatest() skips nulls in DuckDB, so a missing birth date must stay null explicitly.
         case
             when p.birth_date is not null
@@ -170,6 +194,13 @@ select
         partition by child_key, year order by issue_date, case_id, person_id
     ) = 1 as counted,
     age_at_entry_days < $newborn_days as newborn,
-    age_at_entry_days < $infant_days as infant
+    age_at_entry_days < $infant_days as infant,
+    birth_date_precision,
+    age_at_entry_min_days,
+    age_at_entry_max_days,
+    age_at_entry_max_days < $newborn_days as newborn_surely,
+    age_at_entry_min_days < $newborn_days as newborn_possibly,
+    age_at_entry_max_days < $infant_days as infant_surely,
+    age_at_entry_min_days < $infant_days as infant_possibly
 from labelled
 order by year_start, region_code, case_id, person_id;

@@ -246,7 +246,7 @@ RATES: tuple[Dataset, ...] = (
         "newborns and infants in proceedings per 10,000 live births, unsuppressed",
         inputs=(NEWBORN_CHILDREN, LIVE_BIRTHS_BY_YEAR, EXTRACT_INFO),
         disclosure="aggregate",
-        also_writes=("analysis.newborn_counts",),
+        also_writes=("analysis.newborn_counts", "analysis.newborn_precision"),
     ),
     Dataset(
         PUBLISHED_RATES,
@@ -254,6 +254,7 @@ RATES: tuple[Dataset, ...] = (
         "the releasable rates, after primary and secondary suppression",
         inputs=(NEWBORN_RATES,),
         disclosure="suppressed",
+        also_writes=("published.newborn_precision",),
     ),
     Dataset(
         "reports.newborn_rates",
@@ -264,6 +265,7 @@ RATES: tuple[Dataset, ...] = (
         files=(
             "newborn_rates.csv",
             "newborn_rates.xlsx",
+            "newborn_precision.csv",
             "newborn_rates_*.png",
             "newborn_rates_*.svg",
         ),
@@ -406,6 +408,8 @@ SHARED_TABLES: dict[str, str] = {
     "audit.quarantine": "ingest",
     "audit.ingest_accounting": "ingest",
     "linkage.splink_model": "linkage",
+    # How many cells each published table's disclosure control hid (the output-checking pack).
+    "audit.disclosure_control": "reports",
 }
 
 CATALOG: tuple[Dataset, ...] = (*INGEST, *LINKAGE, *RATES, *RECURRENCE, *OUTCOMES, *REPORTS)

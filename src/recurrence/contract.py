@@ -38,6 +38,8 @@ OUTCOMES = (
 )
 ROLES = ("child", "mother", "father", "other")
 SEXES = ("F", "M", "U")
+#: Precision of a child's birth_date: the day, or only the (Monday-Sunday) week.
+PRECISIONS = ("day", "week")
 
 
 @dataclass(frozen=True)
@@ -176,9 +178,22 @@ CASE_PEOPLE = Table(
         Column("case_id", "string", True, "must exist in cases"),
         Column("person_id", "string", True, "the source system's pseudonymised person id"),
         Column("role", "code", True, "role in the proceedings", allowed=ROLES),
-        Column("birth_date", "date", False, "children only, day precision"),
+        Column(
+            "birth_date",
+            "date",
+            False,
+            "children only; the day, or a day of the Monday-Sunday week of birth (see "
+            "birth_date_precision)",
+        ),
         Column("birth_year_month", "year_month", False, "adults only: coarsened date of birth"),
         Column("sex", "code", False, "sex", allowed=SEXES),
+        Column(
+            "birth_date_precision",
+            "code",
+            False,
+            "children: day (empty means day), or week when only the week of birth is known",
+            allowed=PRECISIONS,
+        ),
         *_hash_columns(""),
         Column(
             "postcode_district",

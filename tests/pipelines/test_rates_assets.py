@@ -71,6 +71,8 @@ def test_rates_run_on_the_sample_and_publish_safe_files(tmp_path, dagster_home, 
         "newborn_rates_by_region.svg",
         "newborn_rates_funnel.png",
         "newborn_rates_funnel.svg",
+        # every release carries its output-checking pack (recurrence.checking_pack)
+        "output_checking.md",
     }
     with (run_folder / "newborn_rates.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

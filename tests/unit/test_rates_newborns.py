@@ -54,7 +54,8 @@ def tiny(tmp_path):
             application_type varchar, region_code varchar, la_code varchar,
             final_hearing_date date, outcome varchar);
         create table staging.case_people (source_row bigint, case_id varchar, person_id varchar,
-            role varchar, birth_date date, birth_year_month varchar, sex varchar);
+            role varchar, birth_date date, birth_year_month varchar, sex varchar,
+            birth_date_precision varchar);
         create table staging.births (source_row bigint, birth_id varchar, baby_birth_date date,
             region_code varchar, la_code varchar, live_birth boolean);
         create table staging.live_births (source_row bigint, region_code varchar, year bigint,
@@ -73,7 +74,8 @@ def tiny(tmp_path):
             (4, 'c4', '2021-02-01', 's31_care', 'E12000002', null, null, null),
             (5, 'c5', '2021-03-30', 's31_care', 'E12000002', 'LA2', null, null),
             (6, 'c6', '2020-04-01', 's31_care', 'W92000004', 'LA3', null, null);
-        insert into staging.case_people values
+        insert into staging.case_people
+            (source_row, case_id, person_id, role, birth_date, birth_year_month, sex) values
             -- aged 3 days at issue: newborn and infant
             (1, 'c1', 'k1', 'child', '2020-05-07', null, 'F'),
             -- the same child again in the same year: counted only in c1
@@ -140,7 +142,8 @@ def test_a_child_with_two_person_ids_counts_once_and_children_of_one_set_twice(t
             (7, 'c7', '2020-07-01', 's31_care', 'E12000001', 'LA1', null, null),
             (8, 'c8', '2020-11-01', 's31_care', 'E12000001', 'LA1', null, null),
             (9, 'c9', '2021-06-01', 's31_care', 'E12000001', 'LA1', null, null);
-        insert into staging.case_people values
+        insert into staging.case_people
+            (source_row, case_id, person_id, role, birth_date, birth_year_month, sex) values
             -- one child, given a new person_id (d2) for the second set of the same year
             (10, 'c7', 'd1', 'child', '2020-06-25', null, 'F'),
             (11, 'c8', 'd2', 'child', '2020-06-25', null, 'F'),
@@ -193,7 +196,8 @@ def test_an_unlinked_record_is_its_mothers_child_of_that_birth_date(tiny):
             (8, 'c8', '2020-11-01', 's31_care', 'E12000001', 'LA1', null, null),
             (9, 'c9', '2020-12-01', 's31_care', 'E12000001', 'LA1', null, null),
             (10, 'c10', '2021-01-05', 's31_care', 'E12000001', 'LA1', null, null);
-        insert into staging.case_people values
+        insert into staging.case_people
+            (source_row, case_id, person_id, role, birth_date, birth_year_month, sex) values
             (10, 'c7', 'm7', 'mother', null, '1995-01', 'F'),
             (11, 'c8', 'm8', 'mother', null, '1995-01', 'F'),
             (12, 'c9', 'm9', 'mother', null, '1988-05', 'F'),
@@ -451,3 +455,119 @@ def test_the_checks_catch_a_tampered_table(sample):
         rate_per_10000=pl.when(is_target).then(1.0).otherwise(pl.col("rate_per_10000"))
     )
     assert hidden_values_shown(leaky) == 1
+
+
+# --- date precision: children dated to a week -------------------------------------------------
+
+
+def test_a_child_dated_to_a_week_has_lower_and_upper_ages(tiny):
+    # k1 (c1, issued Sunday 2020-05-10) written as Thursday 2020-05-07 of the week Monday 4 May -
+    # Sunday 10 May: 0 to 6 days old. k3 written as Monday 2020-04-20 (week 20-26 April): 14 to 20
+    # days old at c1's issue, so possibly but not surely a newborn; k7 (Wales) is dated to the day.
+    tiny.execute(
+        "update staging.case_people set birth_date_precision = 'week' "
+        "where person_id in ('k1', 'k3')"
+    )
+    _config, _ = rates_for(tiny)
+    rows = {
+        r["person_id"]: r
+        for r in tiny.sql(
+            "select * from analysis.newborn_children where counted and case_id = 'c1'"
+        )
+        .pl()
+        .iter_rows(named=True)
+    }
+    k1, k3 = rows["k1"], rows["k3"]
+    assert (k1["age_at_entry_min_days"], k1["age_at_entry_days"], k1["age_at_entry_max_days"]) == (
+        0,
+        3,
+        6,
+    )
+    assert (k3["age_at_entry_min_days"], k3["age_at_entry_days"], k3["age_at_entry_max_days"]) == (
+        14,
+        20,
+        20,
+    )
+    assert k1["newborn_surely"]
+    assert k1["newborn"]
+    assert k1["newborn_possibly"]
+    assert not k3["newborn_surely"]
+    assert not k3["newborn"]
+    assert not k3["newborn_possibly"]
+    wales = (
+        tiny.sql("select * from analysis.newborn_children where person_id = 'k7'")
+        .pl()
+        .row(0, named=True)
+    )
+    assert wales["birth_date_precision"] == "day"
+    assert wales["age_at_entry_min_days"] == wales["age_at_entry_max_days"] == 13
+
+
+def test_a_week_that_straddles_the_limit_is_possibly_a_newborn(tiny):
+    # Written as Thursday 2020-04-23: the week 20-26 April is 14 to 20 days before 10 May;
+    # moved to Thursday 2020-04-30 (week 27 April - 3 May): 7 to 13 days, surely under 14 days
+    # and surely not under 7, whichever day of the week is written.
+    tiny.execute(
+        "update staging.case_people set birth_date_precision = 'week', "
+        "birth_date = '2020-04-30' where person_id = 'k3'"
+    )
+    rates_for(tiny, "rates.newborn_days=7")
+    k3 = (
+        tiny.sql("select * from analysis.newborn_children where person_id = 'k3'")
+        .pl()
+        .row(0, named=True)
+    )
+    assert (k3["age_at_entry_min_days"], k3["age_at_entry_max_days"]) == (7, 13)
+    assert not k3["newborn_surely"]
+    assert not k3["newborn"]
+    assert not k3["newborn_possibly"]
+    tiny.execute("update staging.case_people set birth_date = '2020-05-01' where person_id = 'k3'")
+    rates_for(tiny, "rates.newborn_days=7")
+    k3 = (
+        tiny.sql("select * from analysis.newborn_children where person_id = 'k3'")
+        .pl()
+        .row(0, named=True)
+    )
+    # 2020-05-01 is a Friday: written age 9, the week 27 April - 3 May gives 7 to 13 days.
+    assert (k3["age_at_entry_min_days"], k3["age_at_entry_days"]) == (7, 9)
+    assert not k3["newborn_possibly"]
+
+
+def test_precision_bounds_are_published_with_small_differences_hidden():
+    from recurrence.rates.precision import publish_precision_bounds
+
+    bounds = pl.DataFrame(
+        {
+            "geography_name": ["England and Wales"] * 2,
+            "years": ["2016/17 to 2020/21"] * 2,
+            "age_band": ["under 14 days", "under 1 year"],
+            "band_order": [1, 2],
+            "n_children_dated_to_a_week": [400, 400],
+            "n_children_surely": [80, 300],
+            "children": [100, 303],
+            "n_children_possibly": [120, 310],
+        }
+    )
+    config = load_config()
+    table, stats = publish_precision_bounds(bounds, config.disclosure)
+    newborn, infant = table.row(0, named=True), table.row(1, named=True)
+    assert (newborn["n_children_surely"], newborn["children"], newborn["n_children_possibly"]) == (
+        80,
+        100,
+        120,
+    )
+    assert not newborn["suppressed"]
+    # 303 - 300 = 3 children and 310 - 303 = 7: either bound would give a count under 10
+    assert infant["n_children_surely"] is None
+    assert infant["n_children_possibly"] is None
+    assert infant["children"] == 303
+    assert infant["suppressed"]
+    assert stats == {"primary": 0, "secondary": 2}
+    small = bounds.with_columns(n_children_dated_to_a_week=pl.Series([4, 4]))
+    _, stats = publish_precision_bounds(small, config.disclosure)
+    assert stats["primary"] == 2
+    # every child dated to the day: the bounds are the counts, and nothing is published
+    none = bounds.with_columns(n_children_dated_to_a_week=pl.Series([0, 0]))
+    table, stats = publish_precision_bounds(none, config.disclosure)
+    assert table.is_empty()
+    assert stats == {"primary": 0, "secondary": 0}

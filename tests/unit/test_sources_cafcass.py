@@ -32,6 +32,7 @@ from recurrence.sources.cafcass import (
     person_key,
     resolve_roles,
 )
+from recurrence.sources.cafcass_mothers import MotherRecord, link_mothers_without_alf
 from recurrence.sources.log import AdaptationLog
 from recurrence.sources.tables import SourceTable, find_table
 from recurrence.synth.cafcass_export import generate_cafcass_export
@@ -531,18 +532,38 @@ def _mother_pairs_f1(extract: Path, truth_file: Path) -> float:
     return 2 * tp / (2 * tp + fp + fn)
 
 
+def _adapt_scored(tmp_path: Path, seed: int, coverage: float, model: bool) -> float:
+    generate_cafcass_export(tmp_path / "in", seed=seed, families=150, alf_coverage=coverage)
+    settings = tmp_path / "model.toml"
+    settings.write_text(f"[mother_linkage]\nenabled = {str(model).lower()}\n")
+    adapt(["cafcass"], tmp_path / "in", tmp_path / "out", settings)
+    return _mother_pairs_f1(tmp_path / "out", tmp_path / "in" / "truth_mothers.csv")
+
+
 @pytest.mark.parametrize(("coverage", "floor"), [(1.0, 0.99), (0.9, 0.97), (0.0, 0.65)])
 def test_mothers_joined_by_alf_pe_against_truth(tmp_path, coverage, floor):
     """ALF_PE alone: perfect at full coverage; without it only one system's own id joins.
 
     On this world (seed 5) F1 is 1.00 at 100% coverage, 0.98 at 90% and 0.70 at 0% (no mother
-    is joined across the 2014 switch). The issue's targets (>= 0.99 at 90%, >= 0.98 at 0%)
-    need probabilistic linkage where ALF_PE is missing, which is not built: these floors record
-    where deterministic ALF_PE stands, so that a change for the worse is seen.
+    is joined across the 2014 switch). These floors record where deterministic ALF_PE stands
+    without the mother model, so that a change for the worse is seen.
     """
-    generate_cafcass_export(tmp_path / "in", seed=5, families=150, alf_coverage=coverage)
-    adapt(["cafcass"], tmp_path / "in", tmp_path / "out")
-    assert _mother_pairs_f1(tmp_path / "out", tmp_path / "in" / "truth_mothers.csv") >= floor
+    assert _adapt_scored(tmp_path, 5, coverage, model=False) >= floor
+
+
+@pytest.mark.parametrize(
+    ("seed", "coverage", "floor"),
+    [(5, 0.0, 0.97), (5, 0.5, 0.99), (5, 0.9, 0.99), (6, 0.0, 0.95), (6, 0.9, 0.99)],
+)
+def test_the_mother_model_joins_the_switch_where_alf_pe_is_missing(tmp_path, seed, coverage, floor):
+    """The model on this small world (150 families): F1 against truth, with its floor.
+
+    Measured (docs/sources.md): seed 5 0.980 / 1.000 / 1.000 at 0% / 50% / 90% coverage, seed 6
+    0.968 / 1.000 / 1.000 (ALF_PE alone: 0.70 / 0.90 / 0.98 and 0.80 / 0.90 / 0.94). At 0% the
+    target (0.98) is not met on every seed, and on larger worlds the week of birth says less:
+    see the docs for why.
+    """
+    assert _adapt_scored(tmp_path, seed, coverage, model=True) >= floor
 
 
 def test_native_parquet_types_give_the_same_extract(export, tmp_path):
@@ -583,3 +604,98 @@ def test_a_missing_lookup_is_noted_and_types_match_by_id(export, tmp_path):
     settings.write_text('[proceedings]\ns31_care = ["1"]\ns31_supervision = ["2"]\n')
     log = adapt(["cafcass-ecms"], folder, tmp_path / "by_id", settings)
     assert log.figures["cases written"] > 0
+
+
+# ----------------------------------------------------------------- mothers without ALF_PE
+
+
+def _mother(key, system, case, week, la="E1", children=(), fathers=()):
+    return MotherRecord(key, system, case, week, la, frozenset(children), frozenset(fathers))
+
+
+def _world(extra=()):
+    """Twenty CMS and twenty ECMS women born in different weeks, each with two sets of
+    proceedings in her own system (so m and u can be estimated), plus ``extra`` records."""
+    records = []
+    for n in range(20):
+        for system, offset in (("cms", 0), ("ecms", 1000)):
+            week = D(1980, 1, 7) + dt.timedelta(weeks=3 * n + (offset and 1))
+            father = D(1975, 1, 6) + dt.timedelta(weeks=n + offset)
+            for case in (1, 2):
+                records.append(
+                    _mother(
+                        f"{system.upper()}-{n}",
+                        system,
+                        f"{system}{n}-{case}",
+                        week,
+                        fathers=[father] if case == 1 or n % 2 else [],
+                    )
+                )
+    return records + list(extra)
+
+
+def test_a_shared_father_joins_one_woman_across_the_switch(settings, log):
+    week, father = D(1990, 5, 7), D(1988, 1, 4)
+    extra = [
+        _mother("CMS-q7z", "cms", "c1", week, fathers=[father]),
+        _mother("ECMS-q7z", "ecms", "e1", week + dt.timedelta(days=7), fathers=[father]),
+    ]
+    links = link_mothers_without_alf(_world(extra), settings, log)
+    assert links.joined == {"ECMS-q7z": "CMS-q7z"}
+    assert log.figures["mothers joined by the model across CMS and ECMS"] == 1
+    assert not any("q7z" in str(v) for v in log.figures.values())
+
+
+def test_a_different_father_or_two_alf_keys_do_not_join(settings, log):
+    week = D(1990, 5, 7)
+    extra = [
+        _mother("CMS-a", "cms", "c1", week, fathers=[D(1988, 1, 4)]),
+        _mother("ECMS-a", "ecms", "e1", week, fathers=[D(1970, 1, 5)]),
+        _mother("ALF-1", "cms", "c2", D(1992, 1, 6), children=[(D(2012, 1, 2), "F")]),
+        _mother("ALF-2", "ecms", "e2", D(1992, 1, 6), children=[(D(2012, 1, 2), "F")]),
+    ]
+    links = link_mothers_without_alf(_world(extra), settings, log)
+    assert ("CMS-a", "ECMS-a") in links.probabilities
+    assert links.probabilities[("CMS-a", "ECMS-a")] < 0.5
+    assert ("ALF-1", "ALF-2") not in links.probabilities
+    assert links.joined == {}
+
+
+def test_each_key_is_joined_at_most_once_the_most_probable_first(settings, log):
+    week, child = D(1990, 5, 7), (D(2010, 3, 1), "M")
+    extra = [
+        _mother("CMS-x", "cms", "c1", week, children=[child]),
+        _mother("ECMS-y", "ecms", "e1", week, children=[child]),
+        _mother("ECMS-z", "ecms", "e2", week),
+    ]
+    links = link_mothers_without_alf(_world(extra), settings, log)
+    assert links.joined == {"ECMS-y": "CMS-x"}
+    assert links.only_week == 1  # CMS-x with ECMS-z: nothing but the week of birth
+    settings["mother_linkage"]["enabled"] = False
+    assert link_mothers_without_alf(_world(extra), settings, log).joined == {}
+
+
+def test_an_ecms_copy_is_recognised_by_its_mother_where_the_children_lack_alf_pe():
+    from recurrence.sources.cafcass import model_copies
+
+    kids = [(D(2013, 11, 4), "F"), (D(2010, 2, 1), "M")]
+    records = [
+        _mother("CMS-1", "cms", "CMS-c1", D(1985, 1, 7), children=kids),
+        _mother("ECMS-9", "ecms", "ECMS-e1", D(1985, 1, 7), children=kids),  # the copy
+        _mother("ECMS-9", "ecms", "ECMS-e2", D(1985, 1, 7), children=kids[:1]),  # not the same
+        _mother("ALF-5", "cms", "CMS-c2", D(1990, 1, 1), children=kids[1:]),
+        _mother("ALF-5", "ecms", "ECMS-e3", D(1990, 1, 1), children=kids[1:]),  # one ALF mother
+        _mother("ECMS-7", "ecms", "ECMS-e4", D(1985, 1, 7), children=kids),  # mother not joined
+    ]
+    issue = {
+        "CMS-c1": D(2014, 3, 20),
+        "ECMS-e1": D(2014, 4, 2),
+        "ECMS-e2": D(2014, 4, 2),
+        "CMS-c2": D(2014, 3, 1),
+        "ECMS-e3": D(2014, 6, 1),  # 92 days later: a new set of proceedings, not a copy
+        "ECMS-e4": D(2014, 4, 2),
+    }
+    assert model_copies(records, {"ECMS-9": "CMS-1"}, issue, 31) == {"ECMS-e1"}
+    issue["ECMS-e3"] = D(2014, 3, 25)
+    assert model_copies(records, {"ECMS-9": "CMS-1"}, issue, 31) == {"ECMS-e1", "ECMS-e3"}
+    assert model_copies(records, {}, issue, 31) == {"ECMS-e3"}

@@ -7,6 +7,7 @@ from pipelines.catalog import asset_args
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
 from recurrence import catalog
+from recurrence.checking_pack import record_suppression
 from recurrence.outcomes import build_case_outcomes, key_outcome_figures
 from recurrence.outcomes.stage import build_proportions, publish, write_outcomes_csv
 from recurrence.publish import staging_folder
@@ -69,6 +70,14 @@ def published_outcomes(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     config = recurrence.load()
     with user_errors_as_failure(), recurrence.connect() as con:
         result = publish(con, config)
+        # Kept for the output-checking pack written with the release.
+        record_suppression(
+            con,
+            "published.outcomes",
+            primary=result.primary,
+            secondary=result.secondary,
+            unit="counts",
+        )
     figures = key_outcome_figures(result.table)
     return dg.MaterializeResult(
         metadata={

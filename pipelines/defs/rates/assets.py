@@ -7,6 +7,7 @@ from pipelines.catalog import asset_args
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
 from recurrence import catalog
+from recurrence.checking_pack import record_suppression
 from recurrence.ingest.extract import extract_is_synthetic
 from recurrence.publish import released_folder, staging_folder, write_outputs
 from recurrence.rates import (
@@ -16,6 +17,12 @@ from recurrence.rates import (
     headline_rates,
     publish_newborn_rates,
     write_published,
+)
+from recurrence.rates.precision import (
+    build_precision_bounds,
+    publish_precision_bounds,
+    write_precision_csv,
+    write_published_bounds,
 )
 
 
@@ -43,6 +50,8 @@ def newborn_children(recurrence: RecurrenceResource) -> dg.MaterializeResult:
             "children_added_at_birth": s.added_at_birth,
             "children_identified_by_birth": s.identified_by_birth,
             "children_with_two_ids_merged": s.merged_ids,
+            # Children dated to a week (Cafcass): their newborn status has lower/upper counts.
+            "children_dated_to_a_week": s.dated_to_a_week,
             "year_type": config.rates.year_type,
         }
     )
@@ -75,12 +84,14 @@ def newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeResult:
     config = recurrence.load()
     with user_errors_as_failure(), recurrence.connect() as con:
         table = build_newborn_rates(con, config.rates)
+        bounds = build_precision_bounds(con, config.rates)
     years = sorted(table["year"].unique().to_list())
     return dg.MaterializeResult(
         metadata={
             "rows": table.height,
             "years": f"{years[0]} to {years[-1]}" if years else "(none)",
             "ci_method": config.rates.ci_method,
+            "children_dated_to_a_week": int(bounds["n_children_dated_to_a_week"].max() or 0),
         }
     )
 
@@ -101,11 +112,21 @@ def published_newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeRes
             rates, config.disclosure, ci_method=config.rates.ci_method
         )
         write_published(con, table)
+        # The lower/upper newborn counts where dates are known to the week, released beside.
+        bounds, bound_stats = publish_precision_bounds(
+            con.sql("select * from analysis.newborn_precision").pl(), config.disclosure
+        )
+        write_published_bounds(con, bounds)
+        # Kept for the output-checking pack written with the release.
+        record_suppression(con, "published.newborn_rates", **stats, unit="cells")
+        record_suppression(con, "published.newborn_precision", **bound_stats, unit="cells")
     return dg.MaterializeResult(
         metadata={
             "rows": table.height,
             "cells_suppressed_primary": stats["primary"],
             "cells_suppressed_secondary": stats["secondary"],
+            "precision_cells_suppressed_primary": bound_stats["primary"],
+            "precision_cells_suppressed_secondary": bound_stats["secondary"],
             "min_cell": config.disclosure.min_cell,
             # Taken from the released table, so only published numbers reach the metadata.
             "headline": dg.MetadataValue.json(headline_rates(table)),
@@ -117,7 +138,7 @@ def published_newborn_rates(recurrence: RecurrenceResource) -> dg.MaterializeRes
 def newborn_rate_files(
     context: AssetExecutionContext, recurrence: RecurrenceResource
 ) -> dg.MaterializeResult:
-    """The released files: newborn_rates.csv, newborn_rates.xlsx and the figures.
+    """The released files: newborn_rates.csv, newborn_rates.xlsx, newborn_precision.csv, figures.
 
     Population and unit as published.newborn_rates (one CSV row per geography x year x age
     band), written only after every blocking disclosure check on the published table has
@@ -129,14 +150,21 @@ def newborn_rate_files(
     folder = staging_folder(config.paths.reports, context.run_id)
     with user_errors_as_failure(), recurrence.connect() as con:
         table = con.sql("select * from published.newborn_rates").pl()
+        bounds = con.sql("select * from published.newborn_precision").pl()
         synthetic = extract_is_synthetic(con.sql("select * from audit.extract_info").pl())
     files = write_outputs(table, folder, config, synthetic=synthetic)
+    # Only where some child is dated to a week (Cafcass): otherwise the bounds are the counts.
+    extra = (
+        [write_precision_csv(bounds, folder, symbol=config.disclosure.symbol)]
+        if bounds.height
+        else []
+    )
     return dg.MaterializeResult(
         metadata={
             "folder_when_released": dg.MetadataValue.path(
                 str(released_folder(config.paths.reports, context.run_id))
             ),
-            "files": dg.MetadataValue.json([p.name for p in files.all]),
+            "files": dg.MetadataValue.json([p.name for p in [*files.all, *extra]]),
             "rows": table.height,
             "headline": dg.MetadataValue.json(headline_rates(table)),
         }

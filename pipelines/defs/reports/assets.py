@@ -18,6 +18,7 @@ from pipelines.catalog import asset_args, key
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
 from recurrence import catalog
+from recurrence.checking_pack import PACK_NAME, write_checking_pack
 from recurrence.publish import released_folder, staging_folder
 from recurrence.report import build_report, read_inputs, write_report
 
@@ -65,6 +66,9 @@ def run_folder_contents(
 ) -> dg.MaterializeResult:
     """Every file this run wrote for release, before release: name, size and SHA-256.
 
+    Writes the output-checking pack (output_checking.md: each file's contents, disclosure
+    rules, hidden cells and intruder verdict; recurrence.checking_pack) first, so it is listed.
+
     Population: the files written into reports/.<run_id>.partial/ by the published-table
     assets of this run. Unit: one entry per file. Time window: this run. The blocking checks on
     this asset read every file back (disclosure and identifiers); only then is the folder
@@ -73,13 +77,21 @@ def run_folder_contents(
     config = recurrence.load()
     folder = staging_folder(config.paths.reports, context.run_id)
     folder.mkdir(parents=True, exist_ok=True)
+    # The output-checking pack describes every file written so far; it is written before the
+    # blocking checks on this asset, so they read it back like every other released file.
+    with user_errors_as_failure(), recurrence.connect() as con:
+        write_checking_pack(con, folder, config, run_id=context.run_id)
     files = {
         str(p.relative_to(folder)): {"bytes": p.stat().st_size, "sha256": _sha256(p.read_bytes())}
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
     return dg.MaterializeResult(
-        metadata={"files_count": len(files), "files": dg.MetadataValue.json(files)}
+        metadata={
+            "files_count": len(files),
+            "files": dg.MetadataValue.json(files),
+            "output_checking_pack": PACK_NAME,
+        }
     )
 
 

@@ -55,7 +55,8 @@ class ChildrenSummary:
 
     ``identified_by_birth`` counts the children counted whose identity is their linked birth;
     ``merged_ids`` how many fewer children are counted than if each person_id were a child
-    (children with two person_ids in one year, counted once).
+    (children with two person_ids in one year, counted once); ``dated_to_a_week`` the children
+    counted whose date of birth is known only to the week (see :mod:`recurrence.rates.precision`).
     """
 
     rows: int
@@ -64,6 +65,7 @@ class ChildrenSummary:
     added_at_birth: int
     identified_by_birth: int
     merged_ids: int
+    dated_to_a_week: int = 0
 
 
 def _days_label(days: int) -> str:
@@ -138,18 +140,25 @@ def build_newborn_children(
         newborn_days=rates.newborn_days,
         infant_days=rates.infant_days,
     )
-    rows, counted, unaged, at_birth, by_birth, person_years = con.sql(
+    rows, counted, unaged, at_birth, by_birth, person_years, weeks = con.sql(
         """
         select count(*), count(*) filter (where counted),
             count(*) filter (where counted and age_at_entry_days is null),
             count(*) filter (where counted and added_at_birth),
             count(*) filter (where counted and child_key like 'birth:%'),
-            count(distinct (person_id, year))
+            count(distinct (person_id, year)),
+            count(*) filter (where counted and birth_date_precision = 'week')
         from analysis.newborn_children
         """
     ).fetchone()
     return ChildrenSummary(
-        rows, counted, unaged, at_birth, by_birth, merged_ids=person_years - counted
+        rows,
+        counted,
+        unaged,
+        at_birth,
+        by_birth,
+        merged_ids=person_years - counted,
+        dated_to_a_week=weeks,
     )
 
 

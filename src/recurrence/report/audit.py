@@ -45,6 +45,7 @@ CHECKED_TABLES: tuple[str, ...] = (
     "published.cox_ph_test",
     "published.cox_zph_bins",
     "published.newborn_rates",
+    "published.newborn_precision",
     "published.outcomes",
 )
 
@@ -240,6 +241,7 @@ RELEASED_CSVS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("group_variable", "group_value", "horizon_years", "method"),
     ),
     "cox_hazard_ratios.csv": ("published.cox_hazard_ratios", ("variable", "level")),
+    "newborn_precision.csv": ("published.newborn_precision", ("age_band",)),
     "cox_zph_bins.csv": ("published.cox_zph_bins", ("variable", "bin")),
     "outcomes.csv": (
         "published.outcomes",

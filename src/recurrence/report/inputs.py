@@ -40,6 +40,7 @@ OPTIONAL_TABLES: tuple[str, ...] = (
     "audit.plausibility",
     "published.cox_ph_test",
     "published.cox_zph_bins",
+    "published.newborn_precision",
 )
 #: Packages whose versions are recorded in the provenance section.
 PACKAGES: tuple[str, ...] = (

@@ -65,6 +65,7 @@ RATIOS = "published.cox_hazard_ratios"
 PH_TEST = "published.cox_ph_test"
 ZPH_BINS = "published.cox_zph_bins"
 RATES = "published.newborn_rates"
+PRECISION = "published.newborn_precision"
 ESTIMATE_KEY = ("group_variable", "group_value", "horizon_years", "method")
 RATE_KEY = ("geography_level", "geography_code", "year", "age_band")
 
@@ -834,7 +835,55 @@ def rates_section(inputs: ReportInputs) -> Section:
             note=f"{symbol}: hidden to protect confidentiality.",
         )
     )
+    blocks.extend(_precision_blocks(inputs))
     return Section("rates", "Newborns and infants in care proceedings", tuple(blocks))
+
+
+def _precision_blocks(inputs: ReportInputs) -> list[Block]:
+    """Lower and upper counts of newborns and infants where dates are known only to the week.
+
+    Only when some counted child's date of birth is known to the week (a Cafcass extract): for
+    day-precision data nothing is published, since the bounds equal the counts.
+    """
+    bounds = inputs.tables.get(PRECISION)
+    if bounds is None or bounds.is_empty():
+        return []
+    numbers = inputs.numbers
+    rows = []
+    for r in bounds.iter_rows(named=True):
+        key = {"age_band": r["age_band"]}
+
+        def cell(column: str, r=r, key=key) -> str:
+            return numbers.cell(PRECISION, key, column, r[column], count)
+
+        rows.append(
+            (
+                numbers.text(r["age_band"]),
+                cell("n_children_surely"),
+                cell("children"),
+                cell("n_children_possibly"),
+                cell("n_children_dated_to_a_week"),
+            )
+        )
+    years = numbers.text(bounds["years"][0])
+    offset_rule = (
+        "Some children's dates of birth are known only to the week (Cafcass records the week "
+        "of birth), so their age when proceedings were issued is known only to within seven "
+        "days. The newborn and infant counts age each such child from the day written for "
+        "it (by default the middle of its week); the lower count takes every such child as "
+        "born on the last day of its week (surely in the age band), the upper count on the "
+        "first (possibly in it). The true counts lie between the two."
+    )
+    return [
+        Paragraph(offset_rule),
+        Table(
+            f"Children counted by date precision, England and Wales, {years}",
+            ("Age", "Lower (surely)", "As counted", "Upper (possibly)", "Dated to a week"),
+            tuple(rows),
+            note=f"{numbers.symbol}: hidden to protect confidentiality, or because the "
+            "difference from the count as counted would be a small number.",
+        ),
+    ]
 
 
 def _infant_trend(published: pl.DataFrame, infant: str) -> Figure:

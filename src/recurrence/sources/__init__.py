@@ -27,7 +27,6 @@ from recurrence.sources.log import AdaptationLog
 #: Adapter names accepted by ``recurrence adapt --source`` and ``[source] adapter``.
 SOURCES = {"cafcass-cms": ("cms",), "cafcass-ecms": ("ecms",), "cafcass": ("cms", "ecms")}
 LOG_FILE = "adaptation_log.json"
-PRECISION_COLUMN = "birth_date_precision"
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
@@ -100,12 +99,9 @@ def adapt(
     _write_csv(
         out_dir / "case_people.csv",
         [
-            *(
-                c.name
-                for c in CASE_PEOPLE.columns
-                if not c.name.endswith("hash") and c.name != "postcode_district"
-            ),
-            PRECISION_COLUMN,
+            c.name
+            for c in CASE_PEOPLE.columns
+            if not c.name.endswith("hash") and c.name != "postcode_district"
         ],
         contract.people,
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 from recurrence.contract import OUTCOMES, REGIONS
 from recurrence.errors import ConfigError, ExtractError
+from recurrence.sources.cafcass_mothers import MotherRecord, link_mothers_without_alf
 from recurrence.sources.log import AdaptationLog
 from recurrence.sources.tables import SourceTable, find_table, parse_date, read_table
 
@@ -686,9 +687,9 @@ def build_contract(
     female = {v.lower() for v in settings["people"]["female"]}
     male = {v.lower() for v in settings["people"]["male"]}
     max_age = settings["people"]["child_max_age"]
-    newborn = {7: [0, 0, 0], 14: [0, 0, 0]}  # lower, counted, upper
     signatures: dict[str, dict[frozenset[str], list[dt.date]]] = {}
     counts: Counter[str] = Counter()
+    mother_records: list[MotherRecord] = []
     for data in systems:
         sys_tag = data.system.upper()
         apps_by_case: dict[str, list[str]] = defaultdict(list)
@@ -777,12 +778,6 @@ def build_contract(
                 person = data.people[pid]
                 week = person.week_of_birth
                 born = assumed_birth(week, settings)
-                for n, bounds in newborn.items():
-                    bounds[0] += (issue - (week + dt.timedelta(days=6))).days < n and (
-                        issue - week
-                    ).days < n
-                    bounds[1] += (issue - born).days < n
-                    bounds[2] += (issue - (week + dt.timedelta(days=6))).days < n
                 gender = (person.gender or "").lower()
                 case_rows.add(
                     pid,
@@ -865,7 +860,13 @@ def build_contract(
                 }
             )
             out.people.extend(rows.values())
+            mother_records.extend(_mother_records(case_id, data, la[0], rows))
     mothers = [r for r in out.people if r["role"] == "mother"]
+    # Figures of ALF_PE joins come first, from the keys before the model joins any.
+    by_model = link_mothers_without_alf(mother_records, settings, log).joined
+    if settings["proceedings"]["overlap_rule"] == "keep_cms":
+        _drop_model_copies(out, mother_records, by_model, settings, log)
+        mothers = [r for r in out.people if r["role"] == "mother"]
     systems_of: dict[str, set[str]] = defaultdict(set)
     cases_of: Counter[str] = Counter()
     for r in mothers:
@@ -880,7 +881,9 @@ def build_contract(
     log.figures["mothers joined by ALF_PE across CMS and ECMS"] = sum(
         len(systems_of[k]) > 1 for k in alf
     )
-    for n, (lower, counted, upper) in newborn.items():
+    for r in mothers:
+        r["person_id"] = by_model.get(str(r["person_id"]), r["person_id"])
+    for n, (lower, counted, upper) in newborn_bounds(out, settings).items():
         log.figures[f"children under {n} days at issue (lower, counted, upper)"] = [
             lower,
             counted,
@@ -888,3 +891,106 @@ def build_contract(
         ]
     log.figures.update(sorted(counts.items()))
     return out
+
+
+def newborn_bounds(
+    out: Contract, settings: dict[str, dict[str, Any]], limits: tuple[int, ...] = (7, 14)
+) -> dict[int, list[int]]:
+    """Rule ``newborn bounds``: child rows surely, as written, and possibly under each limit.
+
+    Counted over the rows written (after copies and contradictory rows are set aside). A child
+    row's week is recovered from its written date and ``week_of_birth_offset_days``; its age at
+    issue lies between issue - Sunday and issue - Monday of that week.
+    """
+    offset = dt.timedelta(days=settings["people"]["week_of_birth_offset_days"])
+    issue_of = {str(c["case_id"]): dt.date.fromisoformat(str(c["issue_date"])) for c in out.cases}
+    bounds = {n: [0, 0, 0] for n in limits}  # lower, counted, upper
+    for row in out.people:
+        if row["role"] != "child" or row.get("birth_date") is None:
+            continue
+        issue = issue_of[str(row["case_id"])]
+        born = dt.date.fromisoformat(str(row["birth_date"]))
+        monday = born - offset
+        for n, b in bounds.items():
+            b[0] += (issue - monday).days < n
+            b[1] += (issue - born).days < n
+            b[2] += (issue - (monday + dt.timedelta(days=6))).days < n
+    return bounds
+
+
+def model_copies(
+    records: list[MotherRecord],
+    joined: dict[str, str],
+    issue_of: dict[str, dt.date],
+    overlap_days: int,
+) -> set[str]:
+    """Rule ``joining the systems`` where the children lack ``ALF_PE``: copies by the mother.
+
+    An ECMS case is the migrated copy of a CMS case when its mother is the CMS case's mother
+    (the same ``ALF_PE`` key, or keys joined by the mother model), its children (week of birth
+    and sex) are exactly the CMS case's children, and the two were issued within
+    ``overlap_days``. Returns the contract case ids of the copies.
+    """
+    pairs = {frozenset(p) for p in joined.items()}
+    cms = [r for r in records if r.system == "cms" and r.children]
+    copies = set()
+    for r in records:
+        if r.system != "ecms" or not r.children:
+            continue
+        for c in cms:
+            if (
+                (r.key == c.key or frozenset((r.key, c.key)) in pairs)
+                and r.children == c.children
+                and abs((issue_of[r.case_id] - issue_of[c.case_id]).days) <= overlap_days
+            ):
+                copies.add(r.case_id)
+                break
+    return copies
+
+
+def _drop_model_copies(
+    out: Contract,
+    records: list[MotherRecord],
+    joined: dict[str, str],
+    settings: dict[str, dict[str, Any]],
+    log: AdaptationLog,
+) -> None:
+    issue_of = {str(c["case_id"]): dt.date.fromisoformat(str(c["issue_date"])) for c in out.cases}
+    copies = model_copies(records, joined, issue_of, settings["proceedings"]["overlap_days"])
+    if not copies:
+        return
+    people = [r for r in out.people if r["case_id"] in copies]
+    out.cases[:] = [c for c in out.cases if c["case_id"] not in copies]
+    out.people[:] = [r for r in out.people if r["case_id"] not in copies]
+    log.aside("cases", "ECMS copy of a CMS case, recognised by its mother", len(copies))
+    log.aside("case_people", "people of an ECMS copy of a CMS case", len(people))
+
+
+def _mother_records(
+    case_id: str, data: SystemData, la_code: str, rows: dict[str, dict[str, object]]
+) -> list[MotherRecord]:
+    """The mother of a written case with the evidence the mother model compares."""
+    people = {key: data.people.get(str(r["_pid"])) for key, r in rows.items()}
+    children = frozenset(
+        (p.week_of_birth, str(rows[k]["sex"]))
+        for k, p in people.items()
+        if rows[k]["role"] == "child" and p is not None and p.week_of_birth is not None
+    )
+    fathers = frozenset(
+        p.week_of_birth
+        for k, p in people.items()
+        if rows[k]["role"] == "father" and p is not None and p.week_of_birth is not None
+    )
+    return [
+        MotherRecord(
+            key,
+            data.system,
+            case_id,
+            people[key].week_of_birth if people[key] is not None else None,
+            la_code,
+            children,
+            fathers,
+        )
+        for key, r in rows.items()
+        if r["role"] == "mother"
+    ]

@@ -169,6 +169,30 @@ def _unsafe(quantities: Mapping[str, int], min_cell: int) -> bool:
     return any(v < min_cell for v in quantities.values())
 
 
+def primary_groups(counts: FamilyCounts, *, min_cell: int) -> set[Group]:
+    """The groups hidden by rule 2 alone (every group when the overall row fails, rule 4).
+
+    The groups :func:`choose_hidden` hides beyond these are its secondary suppression; the
+    output-checking pack (:mod:`recurrence.checking_pack`) reports the two apart.
+
+    Parameters
+    ----------
+    counts
+        The table's counts.
+    min_cell
+        Smallest publishable count.
+
+    Returns
+    -------
+    set
+        ``(group_variable, group_value)`` pairs.
+    """
+    overall = (OVERALL, OVERALL)
+    if overall in counts.start and _unsafe(counts.quantities(overall), min_cell):
+        return set(counts.start)
+    return {g for g in counts.start if g != overall and _unsafe(counts.quantities(g), min_cell)}
+
+
 def _covariate_safe(
     counts: FamilyCounts, groups: Sequence[Group], hidden: set[Group], min_cell: int
 ) -> bool:
