@@ -1,14 +1,18 @@
 """Assets of local-area figures: authority chance of return (22.1) and pre-birth timing (22.5)."""
 
+import time
+
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from pipelines.defs.outcomes.assets import PUBLISHED as PUBLISHED_OUTCOMES
 from pipelines.defs.rates.assets import PUBLISHED_RATES
 from pipelines.defs.recurrence.assets import COHORT
 from pipelines.defs.recurrence.assets import PUBLISHED as PUBLISHED_RECURRENCE
 from pipelines.defs.resources import RecurrenceResource
 from pipelines.failures import user_errors_as_failure
 from recurrence.profiles.areas import build_area_estimates, publish_area_estimates
+from recurrence.profiles.profile import FOLDER, read_published, write_all_profiles
 from recurrence.profiles.timing import publish_timing
 from recurrence.publish import staging_folder
 
@@ -77,5 +81,38 @@ def published_newborn_timing(
             "rows_suppressed": int(release.published["suppressed"].sum()),
             "left_out": release.left_out or "",
             "files": dg.MetadataValue.json([p.name for p in release.files]),
+        }
+    )
+
+
+PROFILES = dg.AssetKey(["reports", "la_profiles"])
+
+
+@dg.asset(
+    key=PROFILES,
+    group_name=GROUP,
+    deps=[PUBLISHED_AREAS, PUBLISHED_RATES, PUBLISHED_RECURRENCE, PUBLISHED_OUTCOMES],
+)
+def la_profiles(
+    context: AssetExecutionContext, recurrence: RecurrenceResource
+) -> dg.MaterializeResult:
+    """One HTML and PDF profile per local authority, in profiles/ of the run's report folder.
+
+    Population and unit: every authority with a row in published.la_recurrence or the
+    local-authority rows of published.newborn_rates; one profile each. Reads published tables
+    only. Time window: the whole extract. An authority whose figures are suppressed, or an
+    extract without la_code, gets sentences saying why instead of numbers.
+    """
+    config = recurrence.load()
+    folder = staging_folder(config.paths.reports, context.run_id) / FOLDER
+    with user_errors_as_failure(), recurrence.connect() as con:
+        published = read_published(con, context.run_id)
+    start = time.perf_counter()
+    written = write_all_profiles(published, config, folder)
+    return dg.MaterializeResult(
+        metadata={
+            "profiles": len(written),
+            # The issue's target: all profiles of a national run in under two minutes.
+            "seconds": round(time.perf_counter() - start, 1),
         }
     )

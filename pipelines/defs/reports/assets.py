@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext
 from pipelines.defs.ingest.assets import EXTRACT_INFO, PLAUSIBILITY
 from pipelines.defs.outcomes.assets import PUBLISHED as PUBLISHED_OUTCOMES
 from pipelines.defs.outcomes.assets import REPORT_FILES as OUTCOME_FILES
-from pipelines.defs.profiles.assets import PUBLISHED_AREAS, PUBLISHED_TIMING
+from pipelines.defs.profiles.assets import PROFILES, PUBLISHED_AREAS, PUBLISHED_TIMING
 from pipelines.defs.rates.assets import PUBLISHED_RATES
 from pipelines.defs.rates.assets import REPORT_FILES as RATE_FILES
 from pipelines.defs.recurrence.assets import PUBLISHED as PUBLISHED_RECURRENCE
@@ -39,6 +39,7 @@ REPORT_WRITERS: list[dg.AssetKey] = [
     OUTCOME_FILES,
     PUBLISHED_AREAS,
     PUBLISHED_TIMING,
+    PROFILES,
     REPORT,
 ]
 #: The assets that check and release what the writers wrote, committing the run.
