@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from profiles_fixtures import END, make_cohort, national_table, warehouse, with_la
 
 from recurrence.config import load_config
 from recurrence.profiles.areas import (
@@ -22,47 +20,7 @@ from recurrence.profiles.areas import (
     publish_area_estimates,
     region_findings,
 )
-from recurrence.survival.disclosure import protect_family
-from recurrence.survival.estimates import estimate_table
 from recurrence.survival.km import kaplan_meier
-
-END = dt.date(2024, 3, 31)
-
-
-def _cohort(sizes: dict[str, dict[str, int]], seed: int = 1, hazard: float = 0.03) -> pl.DataFrame:
-    """Mothers with exponential times to return (per year) and uniform follow-up of 6–14 years.
-
-    ``sizes`` maps a region to its authorities and their numbers of mothers; an authority
-    named ``None`` holds the region's mothers whose index set names no authority.
-    """
-    rng = np.random.default_rng(seed)
-    rows = []
-    k = 0
-    for region, las in sizes.items():
-        for la, n in las.items():
-            ret = rng.exponential(1 / hazard, n) * 365.25
-            follow = rng.uniform(6, 14, n) * 365.25
-            for r, f in zip(ret, follow, strict=True):
-                k += 1
-                rows.append(
-                    {
-                        "mother_key": f"m{k}",
-                        "index_case_id": f"c{k}",
-                        "in_cohort": True,
-                        "time_days": float(np.floor(min(r, f))),
-                        "event": bool(r <= f),
-                        "region_code": region,
-                        "index_period": "2008-2011",
-                        "la": la,
-                    }
-                )
-    return pl.DataFrame(rows)
-
-
-def _with_la(cohort: pl.DataFrame) -> pl.DataFrame:
-    return cohort.with_columns(
-        pl.coalesce(pl.col("la"), pl.lit(NO_AUTHORITY) + pl.col("region_code")).alias(LA)
-    )
 
 
 def test_an_authority_estimate_is_the_kaplan_meier_of_its_mothers_and_agrees_by_hand():
@@ -89,7 +47,7 @@ def test_an_authority_estimate_is_the_kaplan_meier_of_its_mothers_and_agrees_by_
 
 def test_authority_estimates_and_intervals_equal_lifelines_kaplan_meier():
     """The vectorised path against lifelines' fit, authority by authority, at 5 and 7 years."""
-    cohort = _with_la(_cohort({"R1": {"A": 300, "B": 120, None: 15}}))
+    cohort = with_la(make_cohort({"R1": {"A": 300, "B": 120, None: 15}}))
     table = area_table(cohort)
     for la in ("A", "B", f"{NO_AUTHORITY}R1"):
         part = cohort.filter(pl.col(LA) == la)
@@ -121,7 +79,7 @@ def test_funnel_limits_by_hand():
 def test_funnel_limits_hold_about_95_percent_of_authorities_without_a_real_difference():
     """200 authorities with one true hazard: about 5% outside the 95% limits, few beyond 99.8%."""
     sizes = {"R1": {f"L{i:03d}": int(n) for i, n in enumerate(np.linspace(80, 1200, 200))}}
-    cohort = _with_la(_cohort(sizes, seed=7))
+    cohort = with_la(make_cohort(sizes, seed=7))
     table = area_table(cohort, horizons=(5,))
     national = table.filter(pl.col("group_variable") == "all").row(0, named=True)
     las = table.filter(pl.col("group_variable") == LA)
@@ -139,11 +97,6 @@ def test_funnel_limits_hold_about_95_percent_of_authorities_without_a_real_diffe
     assert outside998 <= 0.02
 
 
-def _national(cohort: pl.DataFrame, min_cell: int) -> pl.DataFrame:
-    table = estimate_table(cohort, (5, 7), covariates=("region_code",))
-    return protect_family(table, min_cell=min_cell, extract_end=END)
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_published_authorities_resist_the_intruder(seed):
     """Random authority sizes, some tiny: nothing small shown, and the attack finds nothing."""
@@ -154,8 +107,8 @@ def test_published_authorities_resist_the_intruder(seed):
         for r in range(3)
     }
     sizes = {r: {k: v for k, v in las.items() if v} for r, las in sizes.items()}
-    cohort = _with_la(_cohort(sizes, seed=seed))
-    national = _national(cohort, 10)
+    cohort = with_la(make_cohort(sizes, seed=seed))
+    national = national_table(cohort, 10)
     published = protect_areas(
         area_table(cohort), hidden_regions=set(), min_cell=10, extract_end=END
     )
@@ -171,7 +124,7 @@ def test_published_authorities_resist_the_intruder(seed):
 
 def test_a_single_small_authority_takes_a_partner_with_it():
     """Region = A + B: hiding only the small B would give it back as region − A."""
-    cohort = _with_la(_cohort({"R1": {"A": 400, "B": 4}}))
+    cohort = with_la(make_cohort({"R1": {"A": 400, "B": 4}}))
     published = protect_areas(
         area_table(cohort), hidden_regions=set(), min_cell=10, extract_end=END
     )
@@ -179,7 +132,7 @@ def test_a_single_small_authority_takes_a_partner_with_it():
 
 
 def test_a_region_hidden_nationally_hides_all_its_authorities():
-    cohort = _with_la(_cohort({"R1": {"A": 400, "B": 400}, "R2": {"C": 400, "D": 400}}))
+    cohort = with_la(make_cohort({"R1": {"A": 400, "B": 400}, "R2": {"C": 400, "D": 400}}))
     published = protect_areas(
         area_table(cohort), hidden_regions={"R1"}, min_cell=10, extract_end=END
     )
@@ -190,26 +143,11 @@ def test_a_region_hidden_nationally_hides_all_its_authorities():
     assert not r2["suppressed"].any()
 
 
-def _warehouse(cohort: pl.DataFrame, *, with_la: bool) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("create schema analysis; create schema staging; create schema audit")
-    con.execute("create schema published")
-    con.register("c", cohort.drop("la", strict=False).drop(LA, strict=False).to_arrow())
-    con.execute("create table analysis.recurrence_cohort as select * from c")
-    cases = cohort.select(pl.col("index_case_id").alias("case_id"), pl.col("la").alias("la_code"))
-    con.register("k", (cases if with_la else cases.drop("la_code")).to_arrow())
-    con.execute("create table staging.cases as select * from k")
-    con.execute(f"create table audit.extract_info as select date '{END}' as extract_end_date")
-    con.register("n", _national(_with_la(cohort), 10).to_arrow())
-    con.execute("create table published.recurrence_estimates as select * from n")
-    return con
-
-
 def test_the_release_reads_la_code_from_the_index_case_and_writes_the_csv(tmp_path):
     from recurrence.profiles.areas import CSV_NAME, build_area_estimates
 
-    cohort = _cohort({"R1": {"A": 400, "B": 300, None: 12}, "R2": {"C": 500, "D": 450}})
-    con = _warehouse(cohort, with_la=True)
+    cohort = make_cohort({"R1": {"A": 400, "B": 300, None: 12}, "R2": {"C": 500, "D": 450}})
+    con = warehouse(cohort, la_column=True)
     build_area_estimates(con)
     release = publish_area_estimates(con, load_config(), tmp_path)
     assert release.left_out is None
@@ -228,8 +166,8 @@ def test_the_release_reads_la_code_from_the_index_case_and_writes_the_csv(tmp_pa
 def test_without_la_code_the_release_says_why(tmp_path):
     from recurrence.profiles.areas import build_area_estimates
 
-    cohort = _cohort({"R1": {"A": 400, "B": 300}})
-    con = _warehouse(cohort, with_la=False)
+    cohort = make_cohort({"R1": {"A": 400, "B": 300}})
+    con = warehouse(cohort, la_column=False)
     build_area_estimates(con)
     release = publish_area_estimates(con, load_config(), tmp_path)
     assert release.published.is_empty()
