@@ -5,6 +5,10 @@ import dagster as dg
 from pipelines.definitions import defs as load_defs
 
 EXPECTED_ASSETS = {
+    "analysis/la_recurrence_estimates",
+    "published/la_recurrence",
+    "published/newborn_timing",
+    "reports/la_profiles",
     "audit/extract_info",
     "raw/cases",
     "raw/case_people",
@@ -45,6 +49,7 @@ def test_every_asset_is_described_and_grouped_by_stage():
             "recurrence",
             "rates",
             "outcomes",
+            "profiles",
             "reports",
         }, key
         assert node.description, key
