@@ -158,6 +158,8 @@ def test_the_release_reads_la_code_from_the_index_case_and_writes_the_csv(tmp_pa
     text = (tmp_path / CSV_NAME).read_text()
     assert "funnel_position" in text.splitlines()[0]
     assert "none:R1" in text  # the no-authority group is a row, hidden
+    assert (tmp_path / "la_recurrence_funnel.png").exists()
+    assert (tmp_path / "la_recurrence_funnel.svg").exists()
     row = release.published.filter((pl.col(LA) == "A") & (pl.col("horizon_years") == 7))
     mothers = cohort.filter(pl.col("la") == "A")
     assert row["n_at_start"][0] == mothers.height

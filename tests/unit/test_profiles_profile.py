@@ -18,7 +18,7 @@ from recurrence.profiles.profile import (
     read_published,
     write_profile,
 )
-from recurrence.report.content import Paragraph, Table
+from recurrence.report.content import FigureBlock, Paragraph, Table
 
 REGION = "E12000007"
 
@@ -122,3 +122,21 @@ def test_without_la_code_the_profile_says_so(published):
 
 def test_every_authority_gets_a_profile_but_not_the_no_authority_group(published):
     assert authorities(published) == ["A", "B", "C", "D"]
+
+
+def test_the_funnel_figure_marks_a_published_authority_and_is_left_out_for_a_hidden_one(published):
+    config = load_config()
+    shown = build_profile(published, "A", config)
+    figures = [b for s in shown.sections for b in s.blocks if isinstance(b, FigureBlock)]
+    assert len(figures) == 1
+    labels = [t.get_text() for t in figures[0].figure.axes[0].get_legend().get_texts()]
+    assert "A" in labels
+    hidden = published.areas.with_columns(
+        pl.when(pl.col("la_code") == "A")
+        .then(True)
+        .otherwise(pl.col("suppressed"))
+        .alias("suppressed")
+    )
+    data = Published(hidden, published.national, published.rates, pl.DataFrame(), "run-1")
+    report = build_profile(data, "A", config)
+    assert not [b for s in report.sections for b in s.blocks if isinstance(b, FigureBlock)]

@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
+from matplotlib.figure import Figure
 from scipy.stats import norm
 
 from recurrence.config import Config
@@ -573,5 +574,101 @@ def publish_area_estimates(
         )
     files: tuple[Path, ...] = ()
     if out_dir is not None:
+        from recurrence.publish import _save_figure
+
         files = (_write_csv(out_dir / CSV_NAME, published, CSV_COLUMNS, dc.symbol),)
+        figure = funnel_figure(published, national)
+        if figure is not None:
+            files += tuple(_save_figure(figure, out_dir, FUNNEL_STEM))
     return AreaRelease(published, files, left_out, total, shown)
+
+
+FUNNEL_STEM = "la_recurrence_funnel"
+
+
+def funnel_figure(
+    published: pl.DataFrame,
+    national: pl.DataFrame,
+    *,
+    horizon: int = max(HORIZONS),
+    highlight: str | None = None,
+) -> Figure | None:
+    """Funnel plot: published authorities' chance of return against their mothers at start.
+
+    Only authorities whose estimate is published are drawn (a point gives its counts back);
+    how many are left out is said in words under the axis. The limits are those of
+    :func:`funnel_limits`. Numbers appear only on the axes, so a hidden value cannot be read off
+    the figure.
+
+    Parameters
+    ----------
+    published
+        ``published.la_recurrence``.
+    national
+        ``published.recurrence_estimates`` (the England and Wales row is the target).
+    horizon
+        Years.
+    highlight
+        An authority to mark (a profile's own), if published.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        None when the England and Wales estimate is hidden or no authority is published.
+    """
+    if published.is_empty():
+        return None
+    method = primary_method(published)
+    rows = published.filter(
+        (pl.col("horizon_years") == horizon)
+        & (pl.col("method") == method)
+        & ~pl.col("la_code").str.starts_with(NO_AUTHORITY)
+    )
+    shown = rows.filter(pl.col("estimate").is_not_null())
+    target = national.filter(
+        (pl.col("group_variable") == OVERALL)
+        & (pl.col("horizon_years") == horizon)
+        & (pl.col("method") == method)
+    )
+    if shown.is_empty() or target.is_empty() or target["estimate"][0] is None:
+        return None
+    t = target.row(0, named=True)
+    n = shown["n_at_start"].to_numpy().astype(float)
+    grid = np.linspace(max(n.min() * 0.8, 10.0), n.max() * 1.05, 300)
+    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    for z, style, name in ((Z95, "--", "95% limits"), (Z998, ":", "99.8% limits")):
+        lo, hi = funnel_limits(t["estimate"], t["ci_upper"], t["n_at_start"], grid, z=z)
+        ax.plot(grid, lo, color="0.2", linestyle=style, linewidth=1.2, label=name)
+        ax.plot(grid, hi, color="0.2", linestyle=style, linewidth=1.2)
+    ax.axhline(t["estimate"], color="0.0", linewidth=1.2, label="England and Wales")
+    ax.scatter(
+        n,
+        shown["estimate"].to_numpy(),
+        s=22,
+        facecolor="white",
+        edgecolor="black",
+        zorder=3,
+        label="Authority",
+    )
+    mine = shown.filter(pl.col("la_code") == highlight) if highlight else shown.clear()
+    if mine.height:
+        ax.scatter(
+            mine["n_at_start"].to_numpy(),
+            mine["estimate"].to_numpy(),
+            s=70,
+            color="black",
+            marker="D",
+            zorder=4,
+            label=str(highlight),
+        )
+    hidden = rows.height - shown.height
+    xlabel = "Mothers in a first observed set of care proceedings in the authority"
+    if hidden:
+        xlabel += f"\n{hidden} authorities are not shown because their numbers are suppressed."
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"Chance of return within {horizon} years")
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
+    ax.set_title(f"Chance of return within {horizon} years, by local authority")
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    return fig

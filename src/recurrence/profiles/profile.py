@@ -19,10 +19,10 @@ import polars as pl
 
 from recurrence.config import Config
 from recurrence.contract import REGIONS
-from recurrence.profiles.areas import HORIZONS, PUBLISHED_TABLE
+from recurrence.profiles.areas import HORIZONS, PUBLISHED_TABLE, funnel_figure
 from recurrence.rates.intervals import funnel_limits as rate_funnel_limits
 from recurrence.rates.newborns import ENGLAND_AND_WALES, age_bands
-from recurrence.report.content import Bullets, Paragraph, Report, Section, Table
+from recurrence.report.content import Bullets, FigureBlock, Paragraph, Report, Section, Table
 from recurrence.report.html import render_html
 from recurrence.report.pdf import render_pdf
 
@@ -145,6 +145,25 @@ def _recurrence_section(published: Published, la: str, region: str | None, symbo
                     f"(95% confidence interval {_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}). "
                     f"Against England and Wales this is {r['funnel_position']} for an authority "
                     "of its size."
+                )
+            )
+    if not shown.is_empty():
+        # Only when the authority itself is drawn: a funnel without it answers nothing about it.
+        figure = funnel_figure(areas, published.national, highlight=la)
+        if figure is not None:
+            blocks.append(
+                FigureBlock(
+                    name=f"funnel_{la}",
+                    caption=(
+                        f"Chance of return within {max(HORIZONS)} years: {la} (diamond) among "
+                        "the authorities whose numbers are published, with the England and "
+                        "Wales figure and its 95% and 99.8% limits for an authority's size."
+                    ),
+                    alt=(
+                        f"Funnel plot of authorities' chance of return against their number of "
+                        f"mothers; {la} is {shown['funnel_position'].drop_nulls()[-1]}."
+                    ),
+                    figure=figure,
                 )
             )
     blocks.append(
