@@ -83,7 +83,18 @@ Group = tuple[str, str]
 
 
 def has_la_code(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether ``staging.cases`` carries ``la_code`` (the contract makes it optional)."""
+    """Whether ``staging.cases`` carries ``la_code`` (the contract makes it optional).
+
+    Parameters
+    ----------
+    con
+        Open warehouse.
+
+    Returns
+    -------
+    bool
+        True when the column exists.
+    """
     row = con.execute(
         "select count(*) from information_schema.columns "
         "where table_schema = 'staging' and table_name = 'cases' and column_name = 'la_code'"

@@ -52,7 +52,20 @@ def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
 
 
 def read_published(con: duckdb.DuckDBPyConnection, run_id: str = "") -> Published:
-    """The published tables of a finished warehouse (absent ones empty)."""
+    """The published tables of a finished warehouse (absent ones empty).
+
+    Parameters
+    ----------
+    con
+        Warehouse (read-only is enough).
+    run_id
+        The run the profiles belong to (printed on them).
+
+    Returns
+    -------
+    Published
+        The four released tables a profile reads.
+    """
     return Published(
         _table(con, PUBLISHED_TABLE),
         _table(con, "published.recurrence_estimates"),
@@ -84,7 +97,20 @@ def _national_row(national: pl.DataFrame, variable: str, value: str, horizon: in
 
 
 def region_of(published: Published, la: str) -> str | None:
-    """The authority's region, from the authority table or the rates table."""
+    """The authority's region, from the authority table or the rates table.
+
+    Parameters
+    ----------
+    published
+        Output of :func:`read_published`.
+    la
+        Local authority code.
+
+    Returns
+    -------
+    str or None
+        Region code, or None when neither table places the authority.
+    """
     for frame, code in ((published.areas, "la_code"), (published.rates, "geography_code")):
         if not frame.is_empty() and "region_code" in frame.columns:
             rows = frame.filter(pl.col(code) == la)["region_code"].drop_nulls()
@@ -335,7 +361,22 @@ def build_profile(published: Published, la: str, config: Config) -> Report:
 
 
 def write_profile(report: Report, folder: Path, la: str) -> tuple[Path, Path]:
-    """Write ``<la>.html`` and ``<la>.pdf`` into ``folder``."""
+    """Write ``<la>.html`` and ``<la>.pdf`` into ``folder`` (each atomically).
+
+    Parameters
+    ----------
+    report
+        Output of :func:`build_profile`.
+    folder
+        Destination folder (created if missing).
+    la
+        Local authority code (the file names).
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The HTML and PDF files.
+    """
     from recurrence.publish import atomic_write
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -346,7 +387,18 @@ def write_profile(report: Report, folder: Path, la: str) -> tuple[Path, Path]:
 
 
 def authorities(published: Published) -> list[str]:
-    """Every authority with a row in the authority or the newborn-rates table."""
+    """Every authority with a row in the authority or the newborn-rates table.
+
+    Parameters
+    ----------
+    published
+        Output of :func:`read_published`.
+
+    Returns
+    -------
+    list of str
+        Sorted codes; never a ``none:<region>`` group or a split ``<code>@<region>``.
+    """
     codes: set[str] = set()
     if not published.areas.is_empty():
         codes |= {c for c in published.areas["la_code"].drop_nulls() if ":" not in c}
@@ -362,7 +414,22 @@ def authorities(published: Published) -> list[str]:
 def write_all_profiles(
     published: Published, config: Config, folder: Path
 ) -> Mapping[str, tuple[Path, Path]]:
-    """A profile for every authority (:func:`authorities`) into ``folder``."""
+    """A profile for every authority (:func:`authorities`) into ``folder``.
+
+    Parameters
+    ----------
+    published
+        Output of :func:`read_published`.
+    config
+        Run configuration.
+    folder
+        Destination folder.
+
+    Returns
+    -------
+    dict
+        Authority code to its HTML and PDF files.
+    """
     return {
         la: write_profile(build_profile(published, la, config), folder, la)
         for la in authorities(published)
