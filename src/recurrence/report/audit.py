@@ -46,6 +46,8 @@ CHECKED_TABLES: tuple[str, ...] = (
     "published.cox_zph_bins",
     "published.newborn_rates",
     "published.outcomes",
+    "published.la_recurrence",
+    "published.newborn_timing",
 )
 
 
@@ -245,6 +247,8 @@ RELEASED_CSVS: dict[str, tuple[str, tuple[str, ...]]] = {
         "published.outcomes",
         ("geography_level", "geography_code", "year", "group_variable", "group", "measure"),
     ),
+    "la_recurrence.csv": ("published.la_recurrence", ("group_value", "horizon_years", "method")),
+    "newborn_timing.csv": ("published.newborn_timing", ("geography_code", "year")),
 }
 
 
