@@ -79,8 +79,6 @@ CSV_COLUMNS: tuple[str, ...] = (
 Z95 = float(norm.ppf(0.975))
 Z998 = float(norm.ppf(0.999))
 
-Group = tuple[str, str]
-
 
 def has_la_code(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``staging.cases`` carries ``la_code`` (the contract makes it optional).
