@@ -99,7 +99,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
             f"({len(known)} are; e.g. {', '.join(known[:3]) or 'none'})."
         )
         return 2
-    out = Path(args.out) if args.out else config.paths.reports / "latest" / FOLDER
+    # Never into a released run folder: what the release checks read must stay as they read it.
+    out = Path(args.out) if args.out else config.paths.reports / FOLDER
     html, pdf = write_profile(build_profile(published, args.la, config), out, args.la)
     print(f"wrote {html}\nwrote {pdf}")
     return 0
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--la", required=True, help="local authority code (cases.la_code)")
     profile.add_argument("--warehouse", help="finished DuckDB warehouse (default: paths.warehouse)")
     profile.add_argument(
-        "--out", help="folder for <la>.html and <la>.pdf (default: reports/latest/profiles)"
+        "--out", help="folder for <la>.html and <la>.pdf (default: <paths.reports>/profiles)"
     )
     _add_config_options(profile)
     profile.set_defaults(func=_cmd_profile)

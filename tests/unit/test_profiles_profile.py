@@ -140,3 +140,25 @@ def test_the_funnel_figure_marks_a_published_authority_and_is_left_out_for_a_hid
     data = Published(hidden, published.national, published.rates, pl.DataFrame(), "run-1")
     report = build_profile(data, "A", config)
     assert not [b for s in report.sections for b in s.blocks if isinstance(b, FigureBlock)]
+
+
+def test_the_command_writes_one_profile_and_refuses_an_unknown_code(tmp_path, capsys):
+    from recurrence.cli import main
+
+    cohort = make_cohort({REGION: {"A": 500, "B": 450}})
+    con = warehouse(cohort, la_column=True)
+    build_area_estimates(con)
+    publish_area_estimates(con, load_config(), None)
+    path = tmp_path / "w.duckdb"
+    con.execute(f"attach '{path}' as f")
+    for name in ("published.la_recurrence", "published.recurrence_estimates"):
+        schema = name.split(".")[0]
+        con.execute(f"create schema if not exists f.{schema}")
+        con.execute(f"create table f.{name} as select * from {name}")
+    con.execute("detach f")
+    out = tmp_path / "out"
+    assert main(["profile", "--la", "A", "--warehouse", str(path), "--out", str(out)]) == 0
+    assert (out / "A.html").exists()
+    assert (out / "A.pdf").exists()
+    assert main(["profile", "--la", "Z99", "--warehouse", str(path), "--out", str(out)]) == 2
+    assert "Z99 is not an authority" in capsys.readouterr().out
