@@ -37,7 +37,15 @@ DISCLOSURE_CLASSES: tuple[str, ...] = (
 )
 
 #: The stages, in run order: each is a Dagster asset group and a folder of ``pipelines/defs``.
-STAGES: tuple[str, ...] = ("ingest", "linkage", "rates", "recurrence", "outcomes", "reports")
+STAGES: tuple[str, ...] = (
+    "ingest",
+    "linkage",
+    "rates",
+    "recurrence",
+    "outcomes",
+    "profiles",
+    "reports",
+)
 
 
 @dataclass(frozen=True)
@@ -358,6 +366,46 @@ OUTCOMES: tuple[Dataset, ...] = (
     ),
 )
 
+LA_ESTIMATES = "analysis.la_recurrence_estimates"
+PUBLISHED_LA = "published.la_recurrence"
+PUBLISHED_TIMING = "published.newborn_timing"
+LA_PROFILES = "reports.la_profiles"
+
+PROFILES: tuple[Dataset, ...] = (
+    Dataset(
+        LA_ESTIMATES,
+        "profiles",
+        "chance of return at 5 and 7 years by region and local authority, unsuppressed",
+        inputs=(COHORT,),
+        disclosure="aggregate",
+    ),
+    Dataset(
+        PUBLISHED_LA,
+        "profiles",
+        "the releasable chance of return by local authority, with funnel limits",
+        inputs=(LA_ESTIMATES, PUBLISHED_RECURRENCE),
+        disclosure="suppressed",
+        files=("la_recurrence.csv", "la_recurrence_funnel.png", "la_recurrence_funnel.svg"),
+    ),
+    Dataset(
+        PUBLISHED_TIMING,
+        "profiles",
+        "newborns by days from birth to issue, by region and year, after suppression",
+        inputs=(PUBLISHED_RATES,),
+        disclosure="suppressed",
+        also_writes=("analysis.newborn_timing",),
+        files=("newborn_timing.csv",),
+    ),
+    Dataset(
+        LA_PROFILES,
+        "profiles",
+        "one HTML and PDF profile per local authority, from published tables only",
+        inputs=(PUBLISHED_LA, PUBLISHED_RATES, PUBLISHED_RECURRENCE, PUBLISHED_OUTCOMES),
+        disclosure="release",
+        files=("profiles/*.html", "profiles/*.pdf"),
+    ),
+)
+
 RUN_REPORT = "reports.run_report"
 RUN_FOLDER_CONTENTS = "reports.run_folder_contents"
 RELEASED = "reports.released"
@@ -379,7 +427,7 @@ _REPORT = Dataset(
     disclosure="release",
     files=("report.html", "report.pdf"),
 )
-_WRITERS = tuple(d.name for d in (*RATES, *RECURRENCE, *OUTCOMES, _REPORT) if d.files)
+_WRITERS = tuple(d.name for d in (*RATES, *RECURRENCE, *OUTCOMES, *PROFILES, _REPORT) if d.files)
 
 REPORTS: tuple[Dataset, ...] = (
     _REPORT,
@@ -412,7 +460,15 @@ SHARED_TABLES: dict[str, str] = {
     "audit.disclosure_control": "reports",
 }
 
-CATALOG: tuple[Dataset, ...] = (*INGEST, *LINKAGE, *RATES, *RECURRENCE, *OUTCOMES, *REPORTS)
+CATALOG: tuple[Dataset, ...] = (
+    *INGEST,
+    *LINKAGE,
+    *RATES,
+    *RECURRENCE,
+    *OUTCOMES,
+    *PROFILES,
+    *REPORTS,
+)
 BY_NAME: dict[str, Dataset] = {d.name: d for d in CATALOG}
 
 

@@ -75,6 +75,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_profile(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from recurrence.config import load_config
+    from recurrence.profiles.profile import (
+        FOLDER,
+        authorities,
+        build_profile,
+        read_published,
+        write_profile,
+    )
+
+    config = load_config(args.config, args.set or [])
+    warehouse = Path(args.warehouse) if args.warehouse else config.paths.warehouse
+    # Read only: a profile is made from a finished warehouse, never while a run writes it.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        published = read_published(con)
+    known = authorities(published)
+    if args.la not in known:
+        print(
+            f"recurrence: {args.la} is not an authority of this warehouse's published tables "
+            f"({len(known)} are; e.g. {', '.join(known[:3]) or 'none'})."
+        )
+        return 2
+    # Never into a released run folder: what the release checks read must stay as they read it.
+    out = Path(args.out) if args.out else config.paths.reports / FOLDER
+    html, pdf = write_profile(build_profile(published, args.la, config), out, args.la)
+    print(f"wrote {html}\nwrote {pdf}")
+    return 0
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.runner import start_ui
 
@@ -168,6 +199,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_options(run)
     run.set_defaults(func=_cmd_run)
+
+    profile = sub.add_parser(
+        "profile", help="write one local authority's profile (HTML and PDF) from a warehouse"
+    )
+    profile.add_argument("--la", required=True, help="local authority code (cases.la_code)")
+    profile.add_argument("--warehouse", help="finished DuckDB warehouse (default: paths.warehouse)")
+    profile.add_argument(
+        "--out", help="folder for <la>.html and <la>.pdf (default: <paths.reports>/profiles)"
+    )
+    _add_config_options(profile)
+    profile.set_defaults(func=_cmd_profile)
 
     ui = sub.add_parser("ui", help="start the Dagster UI on localhost")
     ui.add_argument(

@@ -423,6 +423,7 @@ def suppress(
     zeros_disclosive: bool = True,
     fixed: Collection[Cell] = (),
     max_rounds: int = 1000,
+    hide: Collection[Cell] = (),
 ) -> SuppressionResult:
     """Choose the cells to hide: primary suppression, then secondary until verified safe.
 
@@ -449,6 +450,9 @@ def suppress(
         reader and are not subject to primary suppression (they are not published themselves).
     max_rounds
         Safety limit on the number of passes.
+    hide
+        Cells hidden whatever their value (for example a total another table already hides:
+        shown here, it would give that table's hidden cell away). They count as primary.
 
     Returns
     -------
@@ -465,7 +469,7 @@ def suppress(
         {c: v for c, v in values.items() if c not in fixed},
         min_cell=min_cell,
         zeros_disclosive=zeros_disclosive,
-    )
+    ) | frozenset(hide)
     order = {c: i for i, c in enumerate(values)}
     hidden = set(primary)
     by_cell: dict[Cell, list[Relation]] = {}

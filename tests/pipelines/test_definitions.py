@@ -11,6 +11,10 @@ from recurrence.checks import checks_for, keys_unique
 from recurrence.warehouse import connect
 
 EXPECTED_ASSETS = {
+    "analysis/la_recurrence_estimates",
+    "published/la_recurrence",
+    "published/newborn_timing",
+    "reports/la_profiles",
     "audit/extract_info",
     "raw/cases",
     "raw/case_people",
@@ -51,6 +55,7 @@ def test_every_asset_is_described_and_grouped_by_stage():
             "recurrence",
             "rates",
             "outcomes",
+            "profiles",
             "reports",
         }, key
         assert node.description, key

@@ -46,6 +46,9 @@ def test_release_writers_are_checked_and_released():
         "reports.newborn_rates",
         "published.recurrence_estimates",
         "reports.outcomes",
+        "published.la_recurrence",
+        "published.newborn_timing",
+        "reports.la_profiles",
         "reports.run_report",
     }
     assert set(catalog.dataset(catalog.RUN_FOLDER_CONTENTS).inputs) == writers

@@ -19,6 +19,7 @@ from recurrence.checks.factories import (
     nothing_found,
     suppression_checks,
 )
+from recurrence.checks.profiles import PROFILE_CHECKS
 from recurrence.checks.release import RELEASE_CHECKS, SHOWN
 from recurrence.ingest.plausibility import flagged_counts
 from recurrence.linkage.audit import (
@@ -310,5 +311,6 @@ STAGE_CHECKS: dict[str, tuple[Check, ...]] = {
     **RATES,
     **OUTCOMES,
     **RECURRENCE,
+    **PROFILE_CHECKS,
     **RELEASE_CHECKS,
 }

@@ -47,6 +47,8 @@ CHECKED_TABLES: tuple[str, ...] = (
     "published.newborn_rates",
     "published.newborn_precision",
     "published.outcomes",
+    "published.la_recurrence",
+    "published.newborn_timing",
 )
 
 
@@ -247,6 +249,8 @@ RELEASED_CSVS: dict[str, tuple[str, tuple[str, ...]]] = {
         "published.outcomes",
         ("geography_level", "geography_code", "year", "group_variable", "group", "measure"),
     ),
+    "la_recurrence.csv": ("published.la_recurrence", ("group_value", "horizon_years", "method")),
+    "newborn_timing.csv": ("published.newborn_timing", ("geography_code", "year")),
 }
 
 
