@@ -202,6 +202,8 @@ LINKAGE: tuple[Dataset, ...] = (
             "linkage.mother_pairs",
             "linkage.mother_edges",
             "linkage.mother_edges_held_back",
+            "linkage.mother_edges_split",
+            "linkage.mother_conflicts",
             "linkage.mother_evidence",
             "linkage.mother_clusters",
             "linkage.clerical_sample",

@@ -73,7 +73,12 @@ def mother_keys(recurrence: RecurrenceResource) -> dg.MaterializeResult:
         metadata={
             "rows_mother_records": result.records,
             "method": result.method,
-            "match_threshold": config.linkage.match_threshold,
+            # The threshold Splink pairs were joined at (chosen from the model by default).
+            "match_threshold": (
+                result.threshold if result.threshold is not None else "(no Splink model)"
+            ),
+            "match_threshold_rule": result.threshold_rule,
+            "edges_split": result.edges_split,
             "evidence": dg.MetadataValue.json(list(result.evidence)),
             "person_ids": result.person_ids,
             "mother_keys": result.mother_keys,
