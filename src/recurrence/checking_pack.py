@@ -91,6 +91,31 @@ FILES: tuple[Described, ...] = (
         "published.outcomes",
     ),
     Described(
+        r"la_recurrence\.csv",
+        "Chance that a mother returns to court within 5 and 7 years by local authority (the "
+        "authority of her first set of proceedings), with 95% intervals, mothers at start and "
+        "returns, and the authority's position against funnel limits around England and Wales.",
+        "published.la_recurrence",
+    ),
+    Described(
+        r"la_recurrence_funnel\.(png|svg)",
+        "A funnel plot of the published authority estimates against England and Wales, drawn "
+        "from visible cells of the published table only.",
+        "published.la_recurrence",
+    ),
+    Described(
+        r"newborn_timing\.csv",
+        "Newborns in care proceedings by days from birth to issue (before birth, 0-6 days, 7 "
+        "days or more), by area and year: counts and shares.",
+        "published.newborn_timing",
+    ),
+    Described(
+        r"profiles/[^/]+\.(html|pdf)",
+        "A profile of one local authority, from the published tables above only (its figures "
+        "beside its region and England and Wales, or a sentence saying why one is hidden).",
+        None,
+    ),
+    Described(
         r"report\.(html|pdf)",
         "The run report: every number in it is a cell of a published table above, or a "
         "constant of the method (audited by the blocking check no_hidden_value_in_report).",
@@ -135,6 +160,19 @@ RULES: dict[str, str] = {
     "published.cox_zph_bins": (
         "Residuals are released only as bins of at least the threshold's number of returns, "
         "so nothing is hidden."
+    ),
+    "published.la_recurrence": (
+        "Each region is one family: its published row is the total of its authorities (and of "
+        "its mothers with no authority recorded). An authority is hidden when its mothers at "
+        "start or returns are under the threshold (primary); further authorities are hidden "
+        "until no hidden one can be worked out from the region (secondary); every authority "
+        "of a region hidden in the national table is hidden."
+    ),
+    "published.newborn_timing": (
+        "A count under the threshold is hidden, zeros included (primary); the newborns total "
+        "of a row is hidden where the rates table hides it, and further counts are hidden "
+        "until no hidden one can be worked out from its row or the area totals (verified by "
+        "linear programming)."
     ),
     "published.outcomes": (
         "A count under the threshold is hidden, zeros too except zeros of ongoing and not "
@@ -248,11 +286,30 @@ def _intruder_verdicts(con: duckdb.DuckDBPyConnection, config: Config) -> dict[s
             if not found
             else f"FAILED: {len(found)} hidden count(s) can be worked out"
         )
+    for table in ("published.la_recurrence", "published.newborn_timing"):
+        if _exists(con, table):
+            out[table] = _declared_verdict(con, config, table)
     return out
 
 
+def _declared_verdict(con: duckdb.DuckDBPyConnection, config: Config, table: str) -> str:
+    """Run the table's declared disclosure checks (the blocking ones of the run) for a verdict."""
+    from recurrence import catalog
+    from recurrence.checks import CheckInputs, checks_for
+
+    checks = [c for c in checks_for(catalog.dataset(table)) if c.kind == "disclosure"]
+    failed = [c.name for c in checks if not c.measure(CheckInputs(con, config, "")).passed]
+    names = ", ".join(c.name for c in checks)
+    return f"FAILED: {', '.join(failed)}" if failed else f"passed ({names})"
+
+
 #: Tables with an intruder test of their own (a linear programme over the published cells).
-ATTACKED = ("published.recurrence_estimates", "published.newborn_rates")
+ATTACKED = (
+    "published.recurrence_estimates",
+    "published.newborn_rates",
+    "published.la_recurrence",
+    "published.newborn_timing",
+)
 
 
 def _verdict(table: str, verdicts: dict[str, str]) -> str:
@@ -302,7 +359,12 @@ def write_checking_pack(
     estimates = estimate_suppression(con, min_cell=d.min_cell)
     if estimates is not None:
         recorded["published.recurrence_estimates"] = (estimates[0], estimates[1], "groups")
-    for table in ("published.cox_hazard_ratios", "published.cox_zph_bins"):
+    for table in (
+        "published.cox_hazard_ratios",
+        "published.cox_zph_bins",
+        "published.la_recurrence",
+        "published.newborn_timing",
+    ):
         if _exists(con, table):
             recorded[table] = (_hidden_cells(con.sql(f"select * from {table}").pl()), 0, "rows")
     verdicts = _intruder_verdicts(con, config)
@@ -329,7 +391,7 @@ def write_checking_pack(
     ]
     undescribed = []
     for name in [*files, PACK_NAME]:
-        match = next((f for f in FILES if re.fullmatch(f.pattern, Path(name).name)), None)
+        match = next((f for f in FILES if re.fullmatch(f.pattern, name)), None)
         lines.append(f"### `{name}`")
         lines.append("")
         if match is None:
