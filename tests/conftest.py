@@ -1,6 +1,8 @@
 """Fixtures shared across test folders: the sample ingested, one full pipeline run on it, and
 system tools."""
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.warehouse import connect
 
 CHROMIUM = "/usr/bin/chromium"
+
 APT_PACKAGES = ("chromium", "poppler-utils")
 
 
@@ -27,6 +30,7 @@ class SampleRun:
     root: Path
     warehouse: Path
     reports: Path
+    stdout: str
 
     @property
     def run_folder(self) -> Path:
@@ -53,19 +57,20 @@ def staged_sample(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def full_sample_run(tmp_path_factory) -> SampleRun:
     """Run the whole asset graph once on the sample extract, into tmp paths (shared by the
-    report and notebook tests, so the suite pays for one run)."""
+    report, notebook and linkage tests, so the suite pays for one run); keeps what it printed."""
     root = tmp_path_factory.mktemp("full_sample_run")
     home = root / "dagster_home"
     home.mkdir()
     warehouse, reports = root / "wh.duckdb", root / "reports"
-    with pytest.MonkeyPatch.context() as mp:
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setenv("DAGSTER_HOME", str(home))
         code = run_pipeline(
             extract=str(SAMPLE_EXTRACT_DIR),
             warehouse=str(warehouse),
             reports=str(reports),
         )
-    return SampleRun(code, root, warehouse, reports)
+    return SampleRun(code, root, warehouse, reports, out.getvalue())
 
 
 def _install_with_apt() -> str | None:
