@@ -19,6 +19,13 @@ from recurrence.warehouse import connect
 
 CHROMIUM = "/usr/bin/chromium"
 
+#: Session fixtures that run the whole pipeline (about a minute each): under pytest-xdist every
+#: test using one is sent to the same worker, so each runs once per suite, not once per worker.
+SHARED_RUNS = ("full_sample_run", "baseline_run")
+
+#: Files whose tests are independent whole runs sharing only a cheap fixture: spread over the
+#: workers one test at a time (every other file stays on one worker, with its module fixtures).
+SPREAD_FILES = ("test_shapes.py",)
 APT_PACKAGES = ("chromium", "poppler-utils")
 
 
@@ -71,6 +78,29 @@ def full_sample_run(tmp_path_factory) -> SampleRun:
             reports=str(reports),
         )
     return SampleRun(code, root, warehouse, reports, out.getvalue())
+
+
+def pytest_collection_modifyitems(config, items):
+    """Group tests for pytest-xdist's ``--dist loadgroup`` (the README's command runs it).
+
+    A test that uses a whole-pipeline session fixture goes to that fixture's group; any other test
+    goes to its file's group, so module-scoped fixtures (a linkage run, a Spark session, a built
+    wheel) are paid once, as they are without xdist; tests of :data:`SPREAD_FILES` are not
+    grouped. Without xdist nothing is marked.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        shared = [name for name in SHARED_RUNS if name in item.fixturenames]
+        if shared:
+            group = shared[0]
+        elif item.path.name in SPREAD_FILES:
+            continue
+        else:
+            group = str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _install_with_apt() -> str | None:
