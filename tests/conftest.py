@@ -80,27 +80,38 @@ def full_sample_run(tmp_path_factory) -> SampleRun:
     return SampleRun(code, root, warehouse, reports, out.getvalue())
 
 
-def pytest_collection_modifyitems(config, items):
-    """Group tests for pytest-xdist's ``--dist loadgroup`` (the README's command runs it).
+def _group_of_file(path: str) -> str | None:
+    """The shared whole run (of :data:`SHARED_RUNS`) a test file uses, if any."""
+    file = Path(__file__).parent.parent / path
+    text = file.read_text(encoding="utf-8") if file.is_file() else ""
+    return next((name for name in SHARED_RUNS if name in text), None)
 
-    A test that uses a whole-pipeline session fixture goes to that fixture's group; any other test
-    goes to its file's group, so module-scoped fixtures (a linkage run, a Spark session, a built
-    wheel) are paid once, as they are without xdist; tests of :data:`SPREAD_FILES` are not
-    grouped. Without xdist nothing is marked.
+
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule tests over pytest-xdist's workers by file, and by shared whole run.
+
+    Every test file goes whole to one worker, so module-scoped fixtures (a linkage run, a Spark
+    session, a built wheel) are paid once, as without xdist; every file that uses a
+    whole-pipeline session fixture of :data:`SHARED_RUNS` goes to that fixture's worker, so each
+    whole run on the sample happens once per suite, not once per worker; the independent runs of
+    :data:`SPREAD_FILES` are spread one test at a time. A scheduler, not ``xdist_group`` marks:
+    with pytest 9.2, xdist 3.8's ``--dist loadgroup`` does not see the marks (it renames node
+    ids through an attribute pytest no longer reads), and each sample run ran twice.
     """
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        shared = [name for name in SHARED_RUNS if name in item.fixturenames]
-        if shared:
-            group = shared[0]
-        elif item.path.name in SPREAD_FILES:
-            continue
-        else:
-            group = str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups: dict[str, str] = {}
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if Path(path).name in SPREAD_FILES:
+                return nodeid
+            if path not in groups:
+                groups[path] = _group_of_file(path) or path
+            return groups[path]
+
+    return SharedRunScheduling(config, log)
 
 
 def _install_with_apt() -> str | None:
