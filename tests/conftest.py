@@ -1,6 +1,8 @@
 """Fixtures shared across test folders: the sample ingested, one full pipeline run on it, and
 system tools."""
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -16,6 +18,14 @@ from recurrence.paths import SAMPLE_EXTRACT_DIR
 from recurrence.warehouse import connect
 
 CHROMIUM = "/usr/bin/chromium"
+
+#: Session fixtures that run the whole pipeline (about a minute each): under pytest-xdist every
+#: test using one is sent to the same worker, so each runs once per suite, not once per worker.
+SHARED_RUNS = ("full_sample_run", "baseline_run")
+
+#: Files whose tests are independent whole runs sharing only a cheap fixture: spread over the
+#: workers one test at a time (every other file stays on one worker, with its module fixtures).
+SPREAD_FILES = ("test_shapes.py",)
 APT_PACKAGES = ("chromium", "poppler-utils")
 
 
@@ -27,6 +37,7 @@ class SampleRun:
     root: Path
     warehouse: Path
     reports: Path
+    stdout: str
 
     @property
     def run_folder(self) -> Path:
@@ -53,19 +64,54 @@ def staged_sample(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def full_sample_run(tmp_path_factory) -> SampleRun:
     """Run the whole asset graph once on the sample extract, into tmp paths (shared by the
-    report and notebook tests, so the suite pays for one run)."""
+    report, notebook and linkage tests, so the suite pays for one run); keeps what it printed."""
     root = tmp_path_factory.mktemp("full_sample_run")
     home = root / "dagster_home"
     home.mkdir()
     warehouse, reports = root / "wh.duckdb", root / "reports"
-    with pytest.MonkeyPatch.context() as mp:
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setenv("DAGSTER_HOME", str(home))
         code = run_pipeline(
             extract=str(SAMPLE_EXTRACT_DIR),
             warehouse=str(warehouse),
             reports=str(reports),
         )
-    return SampleRun(code, root, warehouse, reports)
+    return SampleRun(code, root, warehouse, reports, out.getvalue())
+
+
+def _group_of_file(path: str) -> str | None:
+    """The shared whole run (of :data:`SHARED_RUNS`) a test file uses, if any."""
+    file = Path(__file__).parent.parent / path
+    text = file.read_text(encoding="utf-8") if file.is_file() else ""
+    return next((name for name in SHARED_RUNS if name in text), None)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule tests over pytest-xdist's workers by file, and by shared whole run.
+
+    Every test file goes whole to one worker, so module-scoped fixtures (a linkage run, a Spark
+    session, a built wheel) are paid once, as without xdist; every file that uses a
+    whole-pipeline session fixture of :data:`SHARED_RUNS` goes to that fixture's worker, so each
+    whole run on the sample happens once per suite, not once per worker; the independent runs of
+    :data:`SPREAD_FILES` are spread one test at a time. A scheduler, not ``xdist_group`` marks:
+    with pytest 9.2, xdist 3.8's ``--dist loadgroup`` does not see the marks (it renames node
+    ids through an attribute pytest no longer reads), and each sample run ran twice.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups: dict[str, str] = {}
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if Path(path).name in SPREAD_FILES:
+                return nodeid
+            if path not in groups:
+                groups[path] = _group_of_file(path) or path
+            return groups[path]
+
+    return SharedRunScheduling(config, log)
 
 
 def _install_with_apt() -> str | None:

@@ -40,15 +40,11 @@ def test_linkage_checks_are_blocking(blocking_checks):
 
 
 @pytest.mark.slow
-def test_linkage_runs_on_the_sample_and_its_checks_pass(tmp_path, dagster_home, capsys):
-    warehouse = tmp_path / "wh.duckdb"
-    code = run_pipeline(
-        extract=str(SAMPLE_EXTRACT_DIR), warehouse=str(warehouse), reports=str(tmp_path / "rep")
-    )
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert "linkage/summary" in captured.out
-    con = connect(warehouse, read_only=True)
+def test_linkage_runs_on_the_sample_and_its_checks_pass(full_sample_run):
+    # The session's whole run on the sample (the same run this test used to repeat on its own).
+    assert full_sample_run.code == 0
+    assert "linkage/summary" in full_sample_run.stdout
+    con = connect(full_sample_run.warehouse, read_only=True)
     try:
         keys, person_ids = con.sql(
             "select count(distinct mother_key), count(distinct person_id) from linkage.mother_keys"
@@ -67,7 +63,7 @@ def test_linkage_runs_on_the_sample_and_its_checks_pass(tmp_path, dagster_home, 
     assert baseline_f1 < run_f1
     assert quality[("child_births", "f1")][0] > 0.97
     assert quality[("mother_births", "f1")][0] > 0.9
-    assert (tmp_path / "wh.splink_mothers.json").is_file()
+    assert (full_sample_run.root / "wh.splink_mothers.json").is_file()
 
 
 @pytest.mark.slow

@@ -1,29 +1,27 @@
 """Every valid extract runs to the end: the shape matrix, through the real Dagster job.
 
 Each run takes a small generated extract (about 400 cases), rewrites it with the shape transforms
-of :mod:`recurrence.synth.shapes` and runs ``recurrence run`` on it in its own process. A run
-costs about 60-70 s of one core on the tiny extract (mostly disclosure linear programmes and the
-report), so running each of the 20 shapes alone (about 22 minutes) does not fit the suite's
-budget of about 5 minutes for these tests. Instead the shapes are combined so that every shape is
-in at least one run and shapes that would mask each other are kept apart: five runs.
+of :mod:`recurrence.synth.shapes` and runs the whole asset graph on it (``run_pipeline``, what
+``recurrence run`` calls, in this process: see ``shape_runs.py``). A run costs about 40-60 s of
+one core on the tiny extract (mostly disclosure linear programmes, the intruder checks and the
+report), so running each of the 20 shapes alone does not fit the suite's budget. Instead the
+shapes are combined so that every shape is in at least one run and shapes that would mask each
+other are kept apart: five runs. ``test_shape_combos.py`` draws further combinations.
 
-The properties checked for every run: the run exits 0 (every blocking check, including the
-disclosure checks on every published table, passed); for every table ingest read,
-read = loaded + quarantined, and read equals the rows of the shaped file; and the report and
-spreadsheet say in words which figures could not be computed and why.
+Every run is checked with :func:`shape_runs.check_run` (exit 0; every disclosure check evaluated
+and passed; read = loaded + quarantined and read = the rows of the shaped file; the report and
+spreadsheet say in words what could not be computed and why), and here also for the sentences
+each run's shapes must cause.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import html
 import zipfile
 
-import duckdb
 import pytest
+from shape_runs import check_run, run_root, run_shaped, tiny_extract
 
-from recurrence.synth import generate_extract
 from recurrence.synth.shapes import SHAPES, write_shape
 
 pytestmark = pytest.mark.slow
@@ -64,56 +62,23 @@ def test_every_shape_is_in_the_matrix():
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A small generated extract (about 400 cases) to shape."""
-    folder = tmp_path_factory.mktemp("tiny") / "extract"
-    generate_extract(folder, scale="sample", seed=3, fraction=0.002)
-    return folder
-
-
-def _run(extract, root, overrides):
-    home = root / "dagster_home"
-    home.mkdir()
-    command = [sys.executable, "-m", "recurrence.cli", "run"]
-    for o in overrides:
-        command += ["--set", o]
-    command += ["--extract", str(extract), "--warehouse", str(root / "wh.duckdb")]
-    command += ["--reports", str(root / "reports")]
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
-        timeout=900,
-        check=False,
-    )
+    return tiny_extract(tmp_path_factory.mktemp("tiny") / "extract")
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_shape_runs_to_the_end(name, tiny, tmp_path):
+def test_shape_runs_to_the_end(name, tiny, tmp_path, monkeypatch, blocking_checks):
     shapes, sentences = RUNS[name]
     shaped = write_shape(tiny, tmp_path / "extract", shapes)
-    done = _run(tmp_path / "extract", tmp_path, shaped.overrides)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
-    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
-        accounting = con.sql(
-            "select table_name, rows_read, rows_loaded, rows_quarantined "
-            "from audit.ingest_accounting"
-        ).fetchall()
-    rows = {t: f.height for t, f in shaped.tables.items()}
-    for table, read, loaded, quarantined in accounting:
-        assert read == loaded + quarantined, table
-        assert read == rows.get(table, 0), table
-
-    (folder,) = [
-        p
-        for p in (tmp_path / "reports").iterdir()
-        if p.is_dir() and p.name[0] != "." and p.name != "latest"
-    ]
-    report = (folder / "report.html").read_text(encoding="utf-8")
+    with run_root(tmp_path) as root:
+        run = run_shaped(tmp_path / "extract", root, shaped.overrides, monkeypatch)
+        check_run(run, shaped, blocking_checks)
+        report = html.unescape((run.folder / "report.html").read_text(encoding="utf-8"))
+        with zipfile.ZipFile(run.folder / "newborn_rates.xlsx") as book:
+            text = " ".join(
+                book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml")
+            )
     for sentence in sentences:
         assert sentence in report, sentence
-    with zipfile.ZipFile(folder / "newborn_rates.xlsx") as book:
-        text = " ".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
     if any("Local-authority" in s for s in sentences):
         assert "Local_authorities is left out: no local-authority codes" in text
     if any("Newborn rates are not published" in s for s in sentences):

@@ -1,14 +1,13 @@
 """Property test: any combination of the valid shapes is an extract ingest accounts for exactly.
 
-What runs here, and why not the whole job: a whole ``recurrence run`` on the smallest useful
-extract costs about 60-70 s of one core, so 200 of them would take about 4 hours, far over the
-5-minute budget of these tests. The whole job runs on every shape in
-``tests/pipelines/test_shapes.py`` (five runs that together cover all shapes). Here hypothesis
-draws 200 combinations of shapes, in any order, and for each writes the shaped extract and runs
-the library's ingest (:func:`recurrence.ingest.load.ingest_extract`, what the ingest assets call)
-on an in-memory DuckDB, checking that nothing raises, that every table's rows read equal the rows
-written, and read = loaded + quarantined. The downstream stages are not run per example.
-"""
+What runs here, and why not the whole job: a whole run on the smallest useful extract costs about
+40-60 s of one core, so the suite runs only a few whole runs of drawn combinations
+(``tests/pipelines/test_shape_combos.py``; 200 on demand) beside the shape matrix
+(``tests/pipelines/test_shapes.py``). Here hypothesis draws 200 combinations of shapes, in any
+order, and for each writes the shaped extract and runs the library's ingest
+(:func:`recurrence.ingest.load.ingest_extract`, what the ingest assets call) on an in-memory
+DuckDB, checking that nothing raises, that every table's rows read equal the rows written, and
+read = loaded + quarantined. The downstream stages are not run per example."""
 
 from __future__ import annotations
 
