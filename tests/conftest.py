@@ -5,7 +5,6 @@ import contextlib
 import io
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,24 +113,12 @@ def pytest_xdist_make_scheduler(config, log):
     return SharedRunScheduling(config, log)
 
 
-def _install_with_apt() -> str | None:
-    """Install Chromium and poppler from Debian's packages; the error text if that fails."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *APT_PACKAGES],
-    ):
-        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        if result.returncode:
-            return result.stderr[-500:]
-    return None
-
-
 @pytest.fixture(scope="session")
 def system_tools() -> dict[str, str]:
-    """Paths of chromium, pdftoppm and pdftotext, installing them with apt-get when root.
+    """Paths of chromium, pdftoppm and pdftotext (``tests/system_tools.sh`` installs them).
 
-    Fails in CI (env CI set) when they cannot be had; otherwise skips with how to install.
+    Never installs anything itself. Fails in CI (env CI set) when they are missing; otherwise
+    skips with how to install them.
     """
 
     def found() -> dict[str, str] | None:
@@ -143,16 +130,13 @@ def system_tools() -> dict[str, str]:
         return tools if all(tools.values()) else None  # type: ignore[return-value]
 
     tools = found()
-    problem = None
-    if tools is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        problem = _install_with_apt()
-        tools = found()
     if tools is None:
         how = (
-            "needs /usr/bin/chromium, pdftoppm and pdftotext: run "
-            f"`sudo apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}`"
+            "needs /usr/bin/chromium, pdftoppm and pdftotext: run tests/system_tools.sh "
+            f"(as root), or `sudo apt-get install -y --no-install-recommends "
+            f"{' '.join(APT_PACKAGES)}`"
         )
         if os.environ.get("CI"):
-            pytest.fail(f"{how} ({problem or 'not root or no apt-get'})")
+            pytest.fail(how)
         pytest.skip(how)
     return tools
