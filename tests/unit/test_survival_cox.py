@@ -148,3 +148,20 @@ def test_mothers_in_a_level_with_no_returns_are_left_out_not_merged_into_the_ref
     assert with_quiet.hazard_ratios.select("level", "hazard_ratio").equals(
         without.hazard_ratios.select("level", "hazard_ratio")
     )
+
+
+def test_a_separated_fit_publishes_no_ratio_and_no_warning(recwarn):
+    # Every under-20 mother returns before any 25-29 mother: the likelihood is monotone and
+    # lifelines returned a hazard ratio near 1e9 with only a warning.
+    n = 30
+    cohort = pl.DataFrame(
+        {
+            "time_days": np.r_[np.arange(1, n + 1), np.arange(100, 100 + n)].astype(np.int64),
+            "event": [True] * (2 * n),
+            "age_group": ["under 20"] * n + ["25-29"] * n,
+        }
+    )
+    result = fit_cox(cohort, covariates=["age_group"], horizon_years=100)
+    assert result.hazard_ratios.is_empty()
+    assert result.n_mothers == 2 * n
+    assert not recwarn.list

@@ -536,8 +536,10 @@ def cox_section(inputs: ReportInputs) -> Section:
             (
                 Paragraph(
                     "The Cox proportional-hazards model could not be fitted on this extract: no "
-                    "mother returned within the follow-up, or no group of mothers differed from "
-                    "its reference group, so there are no hazard ratios to publish."
+                    "mother returned within the follow-up, no group of mothers differed from "
+                    "its reference group, or the groups were too small for the model to give "
+                    "finite estimates (one group's returns all came before another's), so "
+                    "there are no hazard ratios to publish."
                 ),
             ),
         )

@@ -12,6 +12,7 @@ the strata of the final model (its hazard ratios are then not estimated, and the
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceError
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
 from recurrence.survival.cohort import COVARIATES, REFERENCE_LEVELS
 from recurrence.survival.km import horizon_days
@@ -158,6 +159,24 @@ def _not_fitted(n_mothers: int, n_events: int) -> CoxResult:
     )
 
 
+def _fit(design: pd.DataFrame, **kwargs: object) -> CoxPHFitter | None:
+    """Lifelines' Cox fit, or None where it has no trustworthy estimate.
+
+    lifelines warns, and still returns coefficients, on complete separation, more columns than
+    mothers or a non-unique solution: hazard ratios from such a fit are not estimates, so none
+    are published (and the warning does not reach the user's terminal).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event", **kwargs)
+        except ConvergenceError:
+            return None
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return None
+    return cph
+
+
 def fit_cox(
     cohort: pl.DataFrame,
     *,
@@ -201,11 +220,10 @@ def fit_cox(
     if not usable or not design["event"].any():
         # No return, or no group to compare with its reference: there is no model to fit.
         return _not_fitted(len(design), int(design["event"].sum()))
-    try:
-        cph = CoxPHFitter().fit(design, duration_col="time_days", event_col="event")
-    except ConvergenceError:
-        # A singular design (e.g. a level that coincides with another on a small extract) has
-        # no estimable hazard ratios: publish none, and the report says why.
+    cph = _fit(design)
+    if cph is None:
+        # A singular or separated design (e.g. a level that coincides with another on a small
+        # extract) has no estimable hazard ratios: publish none, and the report says why.
         return _not_fitted(len(design), int(design["event"].sum()))
     names = list(cph.params_.index)
     terms: dict[str, list[int]] = {}
@@ -235,12 +253,10 @@ def fit_cox(
             .astype(str)
             .agg("".join, axis=1)
         )
-        try:
-            cph = CoxPHFitter().fit(
-                strata, duration_col="time_days", event_col="event", strata=["_stratum"]
-            )
-        except ConvergenceError:
+        stratified = _fit(strata, strata=["_stratum"])
+        if stratified is None:
             return _not_fitted(len(design), int(design["event"].sum()))
+        cph = stratified
     summary = cph.summary
     counts = {
         k: (int(design[k].sum()), int(design.loc[design[k] == 1, "event"].sum()))
