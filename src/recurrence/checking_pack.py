@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from recurrence.config import Config
+from recurrence.warehouse import table_exists
 
 PACK_NAME = "output_checking.md"
 AUDIT_TABLE = "audit.disclosure_control"
@@ -209,16 +210,6 @@ def record_suppression(
     )
 
 
-def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    schema, table = name.split(".")
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = $s and "
-        "table_name = $t and table_catalog = current_database()",
-        {"s": schema, "t": table},
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def estimate_suppression(
     con: duckdb.DuckDBPyConnection, *, min_cell: int
 ) -> tuple[int, int, int] | None:
@@ -233,8 +224,8 @@ def estimate_suppression(
     from recurrence.survival.disclosure import FamilyCounts, primary_groups
 
     if not (
-        _exists(con, "analysis.recurrence_estimates")
-        and _exists(con, "published.recurrence_estimates")
+        table_exists(con, "analysis.recurrence_estimates")
+        and table_exists(con, "published.recurrence_estimates")
     ):
         return None
     published = con.sql("select * from published.recurrence_estimates").pl()
@@ -260,7 +251,7 @@ def _intruder_verdicts(con: duckdb.DuckDBPyConnection, config: Config) -> dict[s
     from recurrence.survival.stage import intruder_findings
 
     out: dict[str, str] = {}
-    if _exists(con, "published.recurrence_estimates"):
+    if table_exists(con, "published.recurrence_estimates"):
         if config.disclosure.rounding_base > 1:
             out["published.recurrence_estimates"] = (
                 "not attacked: counts are rounded, so the partitions no longer add up exactly"
@@ -276,7 +267,7 @@ def _intruder_verdicts(con: duckdb.DuckDBPyConnection, config: Config) -> dict[s
                 if not found
                 else f"FAILED: {len(found)} hidden cell(s) can be narrowed below the threshold"
             )
-    if _exists(con, "published.newborn_rates") and _exists(con, "analysis.newborn_rates"):
+    if table_exists(con, "published.newborn_rates") and table_exists(con, "analysis.newborn_rates"):
         found = derivable_hidden_cells(
             con.sql("select * from analysis.newborn_rates").pl(),
             con.sql("select * from published.newborn_rates").pl(),
@@ -287,7 +278,7 @@ def _intruder_verdicts(con: duckdb.DuckDBPyConnection, config: Config) -> dict[s
             else f"FAILED: {len(found)} hidden count(s) can be worked out"
         )
     for table in ("published.la_recurrence", "published.newborn_timing"):
-        if _exists(con, table):
+        if table_exists(con, table):
             out[table] = _declared_verdict(con, config, table)
     return out
 
@@ -353,7 +344,7 @@ def write_checking_pack(
         else "no rounding of counts"
     )
     recorded: dict[str, tuple[int, int, str]] = {}
-    if _exists(con, AUDIT_TABLE):
+    if table_exists(con, AUDIT_TABLE):
         for table, primary, secondary, unit in con.sql(f"select * from {AUDIT_TABLE}").fetchall():
             recorded[table] = (int(primary), int(secondary), str(unit))
     estimates = estimate_suppression(con, min_cell=d.min_cell)
@@ -365,7 +356,7 @@ def write_checking_pack(
         "published.la_recurrence",
         "published.newborn_timing",
     ):
-        if _exists(con, table):
+        if table_exists(con, table):
             recorded[table] = (_hidden_cells(con.sql(f"select * from {table}").pl()), 0, "rows")
     verdicts = _intruder_verdicts(con, config)
 

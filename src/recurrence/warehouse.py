@@ -112,6 +112,21 @@ class Warehouse:
         self.close()
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the connection's own database holds table ``name`` (``schema.table``).
+
+    Steps that read what an earlier stage may not have made (an optional table, a warehouse
+    built before a stage existed) ask here rather than catching DuckDB's catalog error.
+    """
+    schema, table = name.split(".")
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = $s and "
+        "table_name = $t and table_catalog = current_database()",
+        {"s": schema, "t": table},
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def open_warehouse(path: Path | str) -> Warehouse:
     """Open a warehouse read-only for exploration; see :class:`Warehouse`."""
     return Warehouse(path)

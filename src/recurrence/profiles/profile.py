@@ -25,6 +25,7 @@ from recurrence.rates.newborns import ENGLAND_AND_WALES, age_bands
 from recurrence.report.content import Bullets, FigureBlock, Paragraph, Report, Section, Table
 from recurrence.report.html import render_html
 from recurrence.report.pdf import render_pdf
+from recurrence.warehouse import table_exists
 
 #: Folder of the profiles inside a run's report folder.
 FOLDER = "profiles"
@@ -42,13 +43,7 @@ class Published:
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
-    schema, table = name.split(".")
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = $s and "
-        "table_name = $t",
-        {"s": schema, "t": table},
-    ).fetchone()
-    return con.sql(f"select * from {name}").pl() if row and row[0] else pl.DataFrame()
+    return con.sql(f"select * from {name}").pl() if table_exists(con, name) else pl.DataFrame()
 
 
 def read_published(con: duckdb.DuckDBPyConnection, run_id: str = "") -> Published:

@@ -37,6 +37,7 @@ import duckdb
 import polars as pl
 
 from recurrence.report.numbers import NUMBER, Cell, Numbers
+from recurrence.warehouse import table_exists
 
 #: Released tables whose cells are looked up in the warehouse by the audit.
 CHECKED_TABLES: tuple[str, ...] = (
@@ -177,13 +178,7 @@ def released_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     """The :data:`CHECKED_TABLES` present in the run's warehouse."""
     out = {}
     for name in CHECKED_TABLES:
-        schema, table = name.split(".")
-        present = con.execute(
-            "select count(*) from information_schema.tables where table_schema = $s and "
-            "table_name = $t",
-            {"s": schema, "t": table},
-        ).fetchone()
-        if present and present[0]:
+        if table_exists(con, name):
             out[name] = con.sql(f"select * from {name}").pl()
     return out
 

@@ -23,6 +23,7 @@ import polars as pl
 from recurrence.config import Config
 from recurrence.paths import PROJECT_ROOT
 from recurrence.report.numbers import Numbers
+from recurrence.warehouse import table_exists
 
 #: Tables read by the report, as ``schema.table``; optional ones may be missing.
 REQUIRED_TABLES: tuple[str, ...] = (
@@ -95,16 +96,6 @@ class ReportInputs:
         return self.tables.get(name)
 
 
-def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    schema, table = name.split(".")
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = $s and "
-        "table_name = $t",
-        {"s": schema, "t": table},
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     """Installed version of each package (``"not installed"`` when missing), and Python's."""
     out = {"python": platform.python_version()}
@@ -163,7 +154,7 @@ def read_inputs(
     for name in REQUIRED_TABLES:
         tables[name] = con.sql(f"select * from {name}").pl()
     for name in OPTIONAL_TABLES:
-        if _exists(con, name):
+        if table_exists(con, name):
             tables[name] = con.sql(f"select * from {name}").pl()
     quarantine = con.sql(
         "select table_name, column_name, reason, count(*) as rows from audit.quarantine "
