@@ -1,6 +1,7 @@
 """Open the HTML report in headless Chromium: it renders, its figures load, no console errors."""
 
 import base64
+import contextlib
 import json
 import re
 import subprocess
@@ -64,15 +65,16 @@ def _browser_ws(process: subprocess.Popen) -> str:
     raise AssertionError("Chromium did not start its DevTools server")
 
 
-def test_html_report_renders_in_chromium(full_sample_run, system_tools, tmp_path):
-    html = full_sample_run.run_folder / HTML_NAME
+@contextlib.contextmanager
+def open_page(chromium: str, html: Path, user_data: Path, *, width: int = 1200):
+    """Open ``html`` in a headless Chromium and yield its DevTools once the page has loaded."""
     process = subprocess.Popen(
         [
-            system_tools["chromium"],
+            chromium,
             *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--user-data-dir={user_data}",
             "--remote-debugging-port=0",
-            "--window-size=1200,900",
+            f"--window-size={width},900",
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
@@ -90,24 +92,46 @@ def test_html_report_renders_in_chromium(full_sample_run, system_tools, tmp_path
             tools.call("Runtime.enable")
             tools.call("Log.enable")
             tools.call("Page.enable")
-            tools.call("Page.navigate", url=Path(html).as_uri())
+            tools.call("Page.navigate", url=html.as_uri())
             tools.wait_for("Page.loadEventFired")
-            status = tools.call(
-                "Runtime.evaluate",
-                expression="JSON.stringify(Array.from(document.images)"
-                ".map(i => [i.complete, i.naturalWidth]))",
-                returnByValue=True,
-            )["result"]["value"]
-            images = json.loads(status)
-            text = tools.call(
-                "Runtime.evaluate", expression="document.body.innerText", returnByValue=True
-            )["result"]["value"]
-            shot = tools.call("Page.captureScreenshot", format="png")["data"]
+            yield tools
     finally:
         process.terminate()
         process.wait(timeout=20)
         if process.stderr is not None:
             process.stderr.close()
+
+
+def page_images_and_text(tools: DevTools) -> tuple[list, str]:
+    """Each image's (loaded, natural width), and the page's visible text."""
+    status = tools.call(
+        "Runtime.evaluate",
+        expression="JSON.stringify(Array.from(document.images)"
+        ".map(i => [i.complete, i.naturalWidth]))",
+        returnByValue=True,
+    )["result"]["value"]
+    text = tools.call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)[
+        "result"
+    ]["value"]
+    return json.loads(status), text
+
+
+def console_errors(tools: DevTools) -> list[dict]:
+    """Exceptions, console errors and log errors the page raised."""
+    return [
+        e
+        for e in tools.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
+
+
+def test_html_report_renders_in_chromium(full_sample_run, system_tools, tmp_path):
+    html = full_sample_run.run_folder / HTML_NAME
+    with open_page(system_tools["chromium"], Path(html), tmp_path / "profile") as tools:
+        images, text = page_images_and_text(tools)
+        shot = tools.call("Page.captureScreenshot", format="png")["data"]
     (tmp_path / "report.png").write_bytes(base64.b64decode(shot))
     assert (tmp_path / "report.png").stat().st_size > 10_000
     # Charts whose every group is hidden are replaced by a sentence (issue 23), so the sample
@@ -121,11 +145,4 @@ def test_html_report_renders_in_chromium(full_sample_run, system_tools, tmp_path
         assert raw not in text, raw
     assert "Year of her first set: 2020+\t[x]" in text
     assert "No local authority with a published rate lies outside" not in text
-    errors = [
-        e
-        for e in tools.events
-        if e.get("method") == "Runtime.exceptionThrown"
-        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
-        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
-    ]
-    assert errors == []
+    assert console_errors(tools) == []
